@@ -1,0 +1,50 @@
+"""Conversions between ROS messages and the package's plain data: images, camera info, stamps."""
+from __future__ import annotations
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+
+from mmchat_ros import image_codec
+from mmchat_ros.calibration import CameraCalibration
+
+#: QoS for camera images and camera info: best effort, keep last 5 (REP-2003 sensor data).
+SENSOR_QOS: QoSProfile = qos_profile_sensor_data
+
+
+def image_msg(image: np.ndarray, encoding: str, header: Header) -> Image:
+    """A sensor_msgs/Image holding `image` (see image_codec.encode for the checks)."""
+    fields = image_codec.encode(image, encoding)
+    return Image(header=header, height=fields.height, width=fields.width, encoding=fields.encoding,
+                 is_bigendian=fields.is_bigendian, step=fields.step, data=fields.data)
+
+
+def image_array(msg: Image, expected: tuple[str, ...] | None = None) -> np.ndarray:
+    """The pixels of `msg` as an array; raises image_codec.ImageFormatError for malformed images."""
+    return image_codec.decode(msg, expected)
+
+
+def bgr_array(msg: Image) -> np.ndarray:
+    """The pixels of a colour or grey image as BGR uint8 (converting rgb8 / mono8 / *a8)."""
+    import cv2  # imported here: only image consumers need OpenCV
+
+    pixels = image_codec.decode(msg, ('bgr8', 'rgb8', 'bgra8', 'rgba8', 'mono8'))
+    conversions = {'rgb8': cv2.COLOR_RGB2BGR, 'bgra8': cv2.COLOR_BGRA2BGR,
+                   'rgba8': cv2.COLOR_RGBA2BGR, 'mono8': cv2.COLOR_GRAY2BGR}
+    if msg.encoding in conversions:
+        return cv2.cvtColor(pixels, conversions[msg.encoding])
+    return pixels
+
+
+def camera_info_msg(calibration: CameraCalibration, header: Header) -> CameraInfo:
+    """A sensor_msgs/CameraInfo for `calibration`, stamped with `header`."""
+    return CameraInfo(header=header, width=calibration.width, height=calibration.height,
+                      distortion_model=calibration.distortion_model, d=list(calibration.d),
+                      k=list(calibration.k), r=list(calibration.r), p=list(calibration.p))
+
+
+def seconds(stamp: Time) -> float:
+    """A builtin_interfaces/Time as float seconds."""
+    return stamp.sec + stamp.nanosec * 1e-9
