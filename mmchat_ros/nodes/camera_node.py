@@ -87,7 +87,7 @@ class CameraNode(Node):
             self.get_logger().error(str(exc))
             return None
         if (calibration.width, calibration.height) != (self._width, self._height):
-            self.get_logger().warn(
+            self.get_logger().warning(
                 f'calibration is for {calibration.width}x{calibration.height}, publishing '
                 f'{self._width}x{self._height}: intrinsics scaled')
             calibration = calibration.scaled_to(self._width, self._height)
@@ -142,7 +142,7 @@ class CameraNode(Node):
         if total > self._reported_problems:
             self._reported_problems = total
             summary = '; '.join(f'{what} (x{n})' for what, n in source.problems.most_common(3))
-            self.get_logger().warn(f'{total} frames skipped: {summary}', throttle_duration_sec=5.0)
+            self.get_logger().warning(f'{total} frames skipped: {summary}', throttle_duration_sec=5.0)
             self._diagnostics.set_status(WARN, f'{total} frames skipped')
             self._diagnostics.set_value('frames skipped', total)
 
