@@ -91,3 +91,14 @@ class McapRecorder:
             self._node.destroy_subscription(subscription)
         self._writer.finish()
         self._file.close()
+
+
+def read_messages(path: str | Path, topics: list[str] | None = None):
+    """Yield (topic, log_time_ns, decoded message) from an MCAP file written by McapRecorder."""
+    from mcap.reader import make_reader
+    from mcap_ros2.decoder import DecoderFactory
+
+    with open(path, 'rb') as stream:
+        reader = make_reader(stream, decoder_factories=[DecoderFactory()])
+        for _, channel, message, decoded in reader.iter_decoded_messages(topics=topics):
+            yield channel.topic, message.log_time, decoded
