@@ -25,7 +25,7 @@ STAMP=$VENV/.mmchat-setup-stamp   # hash of mode + Python version + requirements
 MODE_FILE=$VENV/.mmchat-mode      # sourced by tools/env.sh
 # Optional groups requirements/<group>.txt installed on top of python.txt in both modes. Later issues
 # add theirs here (sim perception audio llm); a group that needs --no-deps installs gets its own step.
-REQ_GROUPS=()
+REQ_GROUPS=(sim gesture)
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
