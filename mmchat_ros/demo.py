@@ -1,4 +1,4 @@
-"""`make demo`: run the sim profile in one process, record it, and summarise what was published.
+"""`make demo`: run the replay profile in one process, record it, and summarise what was published.
 
 At this stage the camera node plays a generated test video; the results land in demo_output/:
 demo.mcap (every topic), summary.json (per-topic counts and rates) and frames.png (recorded frames).
@@ -25,10 +25,10 @@ def run(out: Path, seconds: float) -> dict:
     video = synthetic_media.write_video(out / 'test_video.avi', int(seconds * fps))
     recording = out / 'demo.mcap'
     overrides = {'camera': {'source': 'video', 'path': str(video), 'loop': False, 'fps': fps}}
-    runner = GraphRunner(graph.load_profile('sim'), overrides, record_path=recording)
+    runner = GraphRunner(graph.load_profile('replay'), overrides, record_path=recording)
     try:
         runner.start()
-        print(f'[demo] recording {seconds:.0f} s of the sim profile to {recording}', flush=True)
+        print(f'[demo] recording {seconds:.0f} s of the replay profile to {recording}', flush=True)
         runner.spin(seconds + 1.0)
     finally:
         runner.shutdown()

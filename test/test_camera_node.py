@@ -27,7 +27,8 @@ class CameraProbe(Node):
 
 
 def start_camera(run_profile, **camera_overrides):
-    runner = run_profile('sim', overrides={'camera': camera_overrides})
+    overrides = {'source': 'test_pattern', **camera_overrides}
+    runner = run_profile('replay', overrides={'camera': overrides})
     probe = CameraProbe(runner.context)
     runner.add_node(probe)
     return runner, probe

@@ -16,7 +16,7 @@ LAUNCH_FILES = sorted((SHARE / 'launch').glob('*.launch.py'))
 
 
 def test_profiles_for_laptop_and_robot_exist():
-    assert {'sim', 'robot'} <= set(PROFILES)
+    assert {'sim', 'replay', 'robot'} <= set(PROFILES)
 
 
 @pytest.mark.parametrize('name', sorted(PROFILES))
@@ -109,4 +109,4 @@ def test_overrides_parse_and_are_checked():
     with pytest.raises(ValueError, match='node.parameter=value'):
         parse_overrides(['fps=15'])
     with pytest.raises(graph.GraphError, match='not in profile'):
-        GraphRunner(PROFILES['sim'], parse_overrides(['nosuchnode.x=1']))
+        GraphRunner(PROFILES['replay'], parse_overrides(['nosuchnode.x=1']))

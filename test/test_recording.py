@@ -16,7 +16,7 @@ REPO = graph.share_dir()
 
 def test_runner_records_topics_that_read_back(run_profile, tmp_path, test_video):
     path = tmp_path / 'run.mcap'
-    runner = run_profile('sim', record_path=path,
+    runner = run_profile('replay', record_path=path,
                          record_topics=['/camera/image_raw', '/camera/camera_info'],
                          overrides={'camera': {'source': 'video', 'path': str(test_video),
                                                'loop': False, 'fps': 30.0}})
@@ -48,12 +48,13 @@ def test_full_definitions_include_dependencies():
 def test_cli_runs_records_and_stops_cleanly_on_sigint(tmp_path):
     path = tmp_path / 'cli.mcap'
     process = subprocess.Popen(
-        [sys.executable, '-m', 'mmchat_ros.bringup', 'run', '--profile', 'sim', '--record', str(path),
-         '--set', 'camera.width=160', '--set', 'camera.height=120'],
+        [sys.executable, '-m', 'mmchat_ros.bringup', 'run', '--profile', 'replay', '--record', str(path),
+         '--set', 'camera.source=test_pattern', '--set', 'camera.width=160',
+         '--set', 'camera.height=120'],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
     try:
         first_line = process.stdout.readline()
-        assert "profile 'sim'" in first_line
+        assert "profile 'replay'" in first_line
         time.sleep(2.0)
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=20)

@@ -1,0 +1,255 @@
+"""Simulator node: the built-in MuJoCo simulator as a ROS 2 node, publishing sim time.
+
+Publishes /clock, imu (sensor_msgs/Imu), odom and pose (ground truth, or the noisy estimate when
+sensor noise is configured), battery (sensor_msgs/BatteryState), targets (mmchat_ros/DetectionArray
+ground truth, for evaluation only) and per camera <name>/image_raw + <name>/camera_info.
+Subscribes motor_command (mmchat_ros/MotorCommand).
+
+Lockstep: after an IMU sample stamped t the simulator waits for a MotorCommand stamped t before it
+steps again (as long as someone publishes motor commands), so control runs deterministically at any
+speed. real_time_factor 1.0 paces the simulation to the wall clock; 0 runs as fast as possible.
+"""
+from __future__ import annotations
+
+import time
+
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion, Twist, Vector3
+from nav_msgs.msg import Odometry
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.node import Node
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import BatteryState, CameraInfo, Image, Imu
+from std_msgs.msg import Header
+
+from mmchat_ros import graph
+from mmchat_ros.calibration import CameraCalibration
+from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
+from mmchat_ros.geometry import rotation_matrix
+from mmchat_ros.msg import Detection, DetectionArray, MotorCommand
+from mmchat_ros.node_main import run_node
+from mmchat_ros.ros_io import SENSOR_QOS, camera_info_msg, image_msg
+from mmchat_ros.simulation import Disturbances, Simulator, WorldError
+from mmchat_ros.vehicle_model import VehicleModelError
+
+DISTURBANCE_PARAMETERS = {
+    'wind_mps': ([0.0, 0.0, 0.0], 'mean wind velocity, world ENU, m/s'),
+    'gust_std_mps': (0.0, 'gust strength (std), m/s'),
+    'gyro_noise_rps': (0.0, 'IMU gyro noise std, rad/s'),
+    'accel_noise_mps2': (0.0, 'IMU accelerometer noise std, m/s^2'),
+    'orientation_noise_rad': (0.0, 'IMU orientation noise std, rad'),
+    'position_noise_m': (0.0, 'odometry position noise std, m'),
+    'velocity_noise_mps': (0.0, 'odometry velocity noise std, m/s'),
+    'mass_error_fraction': (0.0, 'true mass = nominal * (1 + this)'),
+    'image_noise_std': (0.0, 'camera pixel noise std (0-255)'),
+    'motion_blur_px': (0, 'camera horizontal motion blur, pixels'),
+}
+
+
+def stamp(seconds: float) -> Time:
+    """A builtin_interfaces/Time for simulated seconds."""
+    nanoseconds = int(round(seconds * 1e9))
+    return Time(sec=nanoseconds // 1_000_000_000, nanosec=nanoseconds % 1_000_000_000)
+
+
+class SimNode(Node):
+    """Steps the simulator, publishes its sensors and sim time, and applies motor commands."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__('sim', **kwargs)
+        p = self._declare
+        p('world', 'sim/worlds/indoor_room.yaml', 'world file (relative to the package share)')
+        p('vehicle', 'sim/vehicles/quadrotor.yaml', 'vehicle file (relative to the package share)')
+        p('seed', 0, 'random seed of textures and noise')
+        p('control_rate_hz', 200.0, 'IMU / odometry rate, and the lockstep rate')
+        p('camera_rate_hz', 20.0, 'rendered camera rate (sim time)')
+        p('camera_width', 320, 'rendered image width, pixels')
+        p('camera_height', 240, 'rendered image height, pixels')
+        p('cameras', ['forward'], 'vehicle cameras to render (forward, down)')
+        p('battery_rate_hz', 10.0, 'battery and targets rate')
+        p('real_time_factor', 1.0, 'sim seconds per wall second; 0: as fast as possible')
+        p('lockstep', True, 'wait for the motor command answering each IMU sample')
+        p('lockstep_timeout_s', 1.0, 'wall time to wait for a motor command before stepping anyway')
+        p('initial_battery_fraction', 1.0, 'charge at start, 0..1')
+        for name, (default, description) in DISTURBANCE_PARAMETERS.items():
+            p(name, default, description)
+
+        self._diagnostics = NodeDiagnostics(self)
+        self._clock_pub = self.create_publisher(Clock, '/clock', 10)
+        self._imu_pub = self.create_publisher(Imu, 'imu', SENSOR_QOS)
+        self._odom_pub = self.create_publisher(Odometry, 'odom', 10)
+        self._pose_pub = self.create_publisher(PoseStamped, 'pose', 10)
+        self._battery_pub = self.create_publisher(BatteryState, 'battery', 10)
+        self._targets_pub = self.create_publisher(DetectionArray, 'targets', 10)
+        self._camera_pubs: dict[str, tuple] = {}
+        self._motor_sub = self.create_subscription(MotorCommand, 'motor_command', self._on_motor, 10)
+        self.sim = self._build_simulator()
+        if self.sim is None:
+            return
+        self._control_dt = 1.0 / self._param('control_rate_hz')
+        self._camera_every = self._steps_per_period('camera_rate_hz')
+        self._battery_every = self._steps_per_period('battery_rate_hz')
+        self._steps = 0
+        self._awaiting: Time | None = None
+        self._awaiting_since = 0.0
+        self._wall_start = time.monotonic()
+        self._lockstep_timeouts = 0
+        width, height = self._param('camera_width'), self._param('camera_height')
+        for name in self._param('cameras'):
+            mount = self.sim.vehicle.cameras[name]
+            calibration = CameraCalibration.pinhole(width, height, mount.horizontal_fov_deg, name)
+            topic = 'camera' if name == 'forward' else f'camera_{name}'
+            self._camera_pubs[name] = (
+                self.create_publisher(Image, f'{name}/image_raw', SENSOR_QOS),
+                self.create_publisher(CameraInfo, f'{name}/camera_info', SENSOR_QOS),
+                calibration, f'{topic}_optical_frame')
+        rtf = self._param('real_time_factor')
+        self._timer = self.create_timer(self._control_dt / rtf if rtf > 0 else 0.0, self._tick)
+        self._diagnostics.set_status(OK, f'simulating {self.sim.world.name}')
+        self.get_logger().info(
+            f"world {self.sim.world.name}, vehicle {self.sim.vehicle.name}, {1 / self._control_dt:.0f} Hz "
+            f"control, cameras {list(self._camera_pubs)} {width}x{height} at "
+            f"{1 / (self._camera_every * self._control_dt):.1f} Hz, "
+            f"real-time factor {rtf or 'max'}")
+
+    def _declare(self, name: str, default, description: str) -> None:
+        self.declare_parameter(name, default, ParameterDescriptor(description=description))
+
+    def _param(self, name: str):
+        return self.get_parameter(name).value
+
+    def _steps_per_period(self, rate_parameter: str) -> int:
+        """Control steps between two publications at `rate_parameter` (a whole number)."""
+        ratio = self._param('control_rate_hz') / self._param(rate_parameter)
+        steps = max(1, round(ratio))
+        if abs(ratio - steps) > 1e-6:
+            self.get_logger().warning(f'{rate_parameter} is not a divisor of control_rate_hz: '
+                                      f'publishing every {steps} control steps')
+        return steps
+
+    def _build_simulator(self) -> Simulator | None:
+        share = graph.share_dir()
+        disturbances = Disturbances(**{name: (tuple(self._param(name)) if name == 'wind_mps'
+                                              else self._param(name))
+                                       for name in DISTURBANCE_PARAMETERS})
+        width, height = self._param('camera_width'), self._param('camera_height')
+        try:
+            sim = Simulator.from_files(share / self._param('world'), share / self._param('vehicle'),
+                                       disturbances=disturbances, seed=self._param('seed'),
+                                       camera_aspect=height / width)
+            unknown = set(self._param('cameras')) - set(sim.vehicle.cameras)
+            if unknown:
+                raise WorldError(f'the vehicle has no camera {sorted(unknown)} '
+                                 f'(it has {sorted(sim.vehicle.cameras)})')
+        except (WorldError, VehicleModelError, ValueError) as exc:
+            self.get_logger().error(f'simulator not started: {exc}')
+            self._diagnostics.set_status(ERROR, f'not started: {exc}')
+            return None
+        sim.drain_battery_to(self._param('initial_battery_fraction'))
+        return sim
+
+    def _on_motor(self, msg: MotorCommand) -> None:
+        if self.sim is None:
+            return
+        try:
+            self.sim.set_thrusts(msg.thrust_n, msg.armed)
+        except ValueError as exc:
+            self.get_logger().error(f'motor command ignored: {exc}', throttle_duration_sec=5.0)
+            self._diagnostics.set_status(WARN, f'bad motor command: {exc}')
+            return
+        if self._awaiting is not None and msg.header.stamp == self._awaiting:
+            self._awaiting = None
+
+    def _waiting_for_controller(self) -> bool:
+        if self._awaiting is None or not self._param('lockstep'):
+            return False
+        if self._motor_sub.get_publisher_count() == 0:
+            return False
+        if time.monotonic() - self._awaiting_since < self._param('lockstep_timeout_s'):
+            return True
+        self._lockstep_timeouts += 1
+        self._diagnostics.set_value('lockstep timeouts', self._lockstep_timeouts)
+        self.get_logger().warning('no motor command answered the last IMU sample: stepping on with '
+                                  'the last one', throttle_duration_sec=5.0)
+        return False
+
+    def _tick(self) -> None:
+        if self._waiting_for_controller():
+            return
+        self.sim.step(self._control_dt)
+        now = self.sim.time_s
+        header = Header(stamp=stamp(now), frame_id='base_link')
+        self._clock_pub.publish(Clock(clock=header.stamp))
+        self._publish_state(header)
+        if self._steps % self._camera_every == 0:
+            self._publish_cameras(header.stamp)
+        if self._steps % self._battery_every == 0:
+            self._publish_battery_and_targets(header.stamp)
+        self._steps += 1
+        self._awaiting, self._awaiting_since = header.stamp, time.monotonic()
+        self._diagnostics.set_value('real-time factor', round(now / max(time.monotonic() - self._wall_start, 1e-9), 3))
+
+    def _publish_state(self, header: Header) -> None:
+        imu = self.sim.imu()
+        d = self.sim.disturbances
+        self._imu_pub.publish(Imu(
+            header=header, orientation=Quaternion(**dict(zip('xyzw', imu.orientation_xyzw))),
+            orientation_covariance=_diagonal(d.orientation_noise_rad),
+            angular_velocity=Vector3(**dict(zip('xyz', imu.angular_velocity_rps))),
+            angular_velocity_covariance=_diagonal(d.gyro_noise_rps),
+            linear_acceleration=Vector3(**dict(zip('xyz', imu.linear_acceleration_mps2))),
+            linear_acceleration_covariance=_diagonal(d.accel_noise_mps2)))
+        state = self.sim.estimate()
+        pose = Pose(position=Point(**dict(zip('xyz', state.position_m))),
+                    orientation=Quaternion(**dict(zip('xyzw', state.quaternion_xyzw))))
+        odom_header = Header(stamp=header.stamp, frame_id='odom')
+        body_velocity = rotation_matrix(state.quaternion_xyzw).T @ state.velocity_mps
+        odometry = Odometry(header=odom_header, child_frame_id='base_link')
+        odometry.pose.pose = pose
+        odometry.pose.covariance[0] = odometry.pose.covariance[7] = odometry.pose.covariance[14] = \
+            d.position_noise_m ** 2
+        odometry.twist.twist = Twist(linear=Vector3(**dict(zip('xyz', body_velocity))),
+                                     angular=Vector3(**dict(zip('xyz', state.angular_velocity_rps))))
+        self._odom_pub.publish(odometry)
+        self._pose_pub.publish(PoseStamped(header=odom_header, pose=pose))
+
+    def _publish_cameras(self, time_stamp: Time) -> None:
+        for name, (image_pub, info_pub, calibration, frame_id) in self._camera_pubs.items():
+            started = time.perf_counter()
+            frame = self.sim.render(name, calibration.width, calibration.height)
+            header = Header(stamp=time_stamp, frame_id=frame_id)
+            image_pub.publish(image_msg(frame, 'bgr8', header))
+            info_pub.publish(camera_info_msg(calibration, header))
+            self._diagnostics.record(f'{name} render', time.perf_counter() - started)
+
+    def _publish_battery_and_targets(self, time_stamp: Time) -> None:
+        reading = self.sim.battery()
+        self._battery_pub.publish(BatteryState(
+            header=Header(stamp=time_stamp, frame_id='base_link'), voltage=reading.voltage_v,
+            percentage=reading.fraction, present=True,
+            power_supply_status=BatteryState.POWER_SUPPLY_STATUS_DISCHARGING))
+        targets = DetectionArray(header=Header(stamp=time_stamp, frame_id='odom'))
+        for truth in self.sim.targets():
+            targets.detections.append(Detection(
+                class_name=truth.kind, class_id=0 if truth.kind == 'person' else 1, score=1.0,
+                track_id=truth.target_id, track_state=Detection.TRACK_CONFIRMED, has_position=True,
+                position_frame_id='odom', position=Point(**dict(zip('xyz', truth.position_m)))))
+        self._targets_pub.publish(targets)
+
+    def destroy_node(self) -> None:
+        if self.sim is not None:
+            self.sim.close()
+        super().destroy_node()
+
+
+def _diagonal(std: float) -> list[float]:
+    variance = std * std
+    return [variance, 0.0, 0.0, 0.0, variance, 0.0, 0.0, 0.0, variance]
+
+
+NODE_CLASS = SimNode
+
+
+def main(args: list[str] | None = None) -> int:
+    """Entry point of the sim_node executable."""
+    return run_node(SimNode, args)

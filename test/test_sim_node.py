@@ -1,0 +1,121 @@
+"""The simulator node through the runner: sim time, sensors, cameras, lockstep, bad input."""
+import time
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from nav_msgs.msg import Odometry
+import pytest
+from rclpy.node import Node
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import BatteryState, CameraInfo, Image, Imu
+
+from mmchat_ros import ros_io
+from mmchat_ros.msg import DetectionArray, MotorCommand
+from mmchat_ros.ros_io import SENSOR_QOS
+
+FAST = {'real_time_factor': 0.0}
+
+
+class Listener(Node):
+    """Records the simulator's outputs; optionally answers each IMU sample like a controller."""
+
+    def __init__(self, context, thrust_n: float | None = None, stamp_offset_ns: int = 0):
+        super().__init__('sim_listener', context=context)
+        self.messages: dict[str, list] = {k: [] for k in ('clock', 'imu', 'odom', 'image', 'info',
+                                                          'battery', 'targets', 'diagnostics')}
+        topics = [('clock', Clock, '/clock', 10), ('imu', Imu, '/imu', SENSOR_QOS),
+                  ('odom', Odometry, '/sim/odom', 10), ('image', Image, '/camera/image_raw', SENSOR_QOS),
+                  ('info', CameraInfo, '/camera/camera_info', SENSOR_QOS),
+                  ('battery', BatteryState, '/battery', 10), ('targets', DetectionArray, '/sim/targets', 10),
+                  ('diagnostics', DiagnosticArray, '/diagnostics', 10)]
+        for key, msg_type, topic, qos in topics:
+            self.create_subscription(msg_type, topic, self.messages[key].append, qos)
+        self.thrust_n = thrust_n
+        self.stamp_offset_ns = stamp_offset_ns
+        if thrust_n is not None:
+            self.motors = self.create_publisher(MotorCommand, '/motor_command', 10)
+            self.create_subscription(Imu, '/imu', self.answer, SENSOR_QOS)
+
+    def answer(self, imu: Imu) -> None:
+        command = MotorCommand(armed=True, thrust_n=[self.thrust_n] * 4)
+        command.header.stamp = imu.header.stamp
+        command.header.stamp.nanosec = (command.header.stamp.nanosec + self.stamp_offset_ns) % 1_000_000_000
+        self.motors.publish(command)
+
+    def sim_time(self) -> float:
+        return ros_io.seconds(self.messages['clock'][-1].clock) if self.messages['clock'] else 0.0
+
+
+def start(run_profile, listener_kwargs=None, **sim_overrides):
+    runner = run_profile('sim', overrides={'sim': {**FAST, **sim_overrides}})
+    listener = Listener(runner.context, **(listener_kwargs or {}))
+    runner.add_node(listener)
+    return runner, listener
+
+
+def test_sim_publishes_time_sensors_cameras_and_truth(run_profile):
+    runner, listener = start(run_profile)
+    assert runner.spin(30.0, until=lambda: listener.sim_time() > 1.0 and listener.messages['image'])
+    m = listener.messages
+    imu, odom = m['imu'][-1], m['odom'][-1]
+    assert imu.header.frame_id == 'base_link' and imu.linear_acceleration.z == pytest.approx(9.81, abs=0.2)
+    assert odom.header.frame_id == 'odom' and odom.child_frame_id == 'base_link'
+    assert 0.0 < odom.pose.pose.position.z < 0.1                        # resting on the floor
+    image, info = m['image'][-1], m['info'][-1]
+    assert (image.width, image.height, image.encoding) == (320, 240, 'bgr8')
+    assert image.header.frame_id == 'camera_optical_frame' and info.k[2] == pytest.approx(160.0)
+    assert ros_io.image_array(image).std() > 20
+    stamps = [ros_io.seconds(i.header.stamp) for i in m['imu']]
+    assert all(b > a for a, b in zip(stamps, stamps[1:]))
+    runner.spin(0.5)
+    assert m['battery'] and m['battery'][-1].percentage == pytest.approx(1.0, abs=0.01)
+    assert {d.class_name for d in m['targets'][-1].detections} == {'person'}
+    camera_stamps = [ros_io.seconds(i.header.stamp) for i in m['image']]
+    if len(camera_stamps) > 2:
+        assert (camera_stamps[-1] - camera_stamps[-2]) == pytest.approx(0.05, abs=1e-6)  # 20 Hz sim time
+
+
+def test_lockstep_runs_a_controller_at_every_step_and_thrust_lifts(run_profile):
+    runner, listener = start(run_profile, {'thrust_n': 9.80665 / 4 * 1.3})
+    assert runner.spin(30.0, until=lambda: listener.sim_time() > 1.0)
+    heights = [o.pose.pose.position.z for o in listener.messages['odom']]
+    assert heights[-1] > 0.5
+    stats = [v for d in listener.messages['diagnostics'] for s in d.status if s.name.endswith('sim')
+             for v in s.values if v.key == 'lockstep timeouts']
+    assert not stats, 'every IMU sample was answered, so lockstep never timed out'
+
+
+def test_lockstep_waits_for_the_answer_to_the_current_sample(run_profile):
+    """A controller whose answers carry the wrong stamp makes the simulator wait (then time out)."""
+    runner, listener = start(run_profile, {'thrust_n': 3.0, 'stamp_offset_ns': 1},
+                             lockstep_timeout_s=0.2)
+    started = time.monotonic()
+    runner.spin(2.0)
+    elapsed = time.monotonic() - started
+    samples = len(listener.messages['imu'])
+    assert samples <= elapsed / 0.2 + 2          # one step per timeout at most
+
+
+def test_bad_motor_commands_are_ignored_with_an_error(run_profile):
+    runner, listener = start(run_profile)
+    bad = Node('bad_controller', context=runner.context)
+    runner.add_node(bad)
+    publisher = bad.create_publisher(MotorCommand, '/motor_command', 10)
+    runner.spin(1.0)
+    publisher.publish(MotorCommand(armed=True, thrust_n=[100.0, 100.0]))
+    publisher.publish(MotorCommand(armed=True, thrust_n=[float('nan')] * 4))
+
+    def warned():
+        return any(s.level == DiagnosticStatus.WARN and 'bad motor command' in s.message
+                   for d in listener.messages['diagnostics'] for s in d.status)
+    assert runner.spin(10.0, until=warned)
+    assert listener.messages['odom'][-1].pose.pose.position.z < 0.1
+
+
+def test_missing_world_file_leaves_the_node_up_with_an_error(run_profile):
+    runner, listener = start(run_profile, world='sim/worlds/atlantis.yaml')
+
+    def error_reported():
+        return any(s.level == DiagnosticStatus.ERROR and 'atlantis' in s.message
+                   for d in listener.messages['diagnostics'] for s in d.status)
+    assert runner.spin(5.0, until=error_reported)
+    assert not listener.messages['clock']
