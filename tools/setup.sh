@@ -24,8 +24,10 @@ VENV=$ROOT/.venv
 STAMP=$VENV/.mmchat-setup-stamp   # hash of mode + Python version + requirements/*.txt
 MODE_FILE=$VENV/.mmchat-mode      # sourced by tools/env.sh
 # Optional groups requirements/<group>.txt installed on top of python.txt in both modes. Later issues
-# add theirs here (sim perception audio llm); a group that needs --no-deps installs gets its own step.
-REQ_GROUPS=(sim gesture)
+# add theirs here. A group may also have requirements/<group>-nodeps.txt: packages installed after it
+# with --no-deps, because their declared dependencies would pull a second OpenCV wheel, a source
+# build of dlib or similar (their real dependencies are listed in <group>.txt).
+REQ_GROUPS=(sim gesture detection slam)
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -128,6 +130,13 @@ if (( ! build_only )); then
     # (grep drops the "Location ... is ignored" lines a missing extra index directory causes per package)
     PIP_NO_INPUT=1 venv_pip install --quiet --progress-bar off "${req_args[@]}" 2>&1 \
       | { grep -v "^WARNING: Location '.*' is ignored" || true; }
+    for group in "${REQ_GROUPS[@]}"; do
+      nodeps=requirements/$group-nodeps.txt
+      [[ -f $nodeps ]] || continue
+      log "pip install --no-deps -r $nodeps"
+      PIP_NO_INPUT=1 venv_pip install --quiet --progress-bar off --no-deps -r "$nodeps" 2>&1 \
+        | { grep -v "^WARNING: Location '.*' is ignored" || true; }
+    done
     if [[ $mode == wheels ]]; then   # (next to apt's Python packages pip check finds false alarms)
       venv_pip check >/dev/null || log "warning: pip check reports conflicts (run .venv/bin/pip check)"
     fi
