@@ -10,6 +10,7 @@ built-in simulator and the tests use (one process, no DDS discovery between proc
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
 import sys
 import time
@@ -24,6 +25,11 @@ import yaml
 
 from mmchat_ros import graph
 from mmchat_ros.mcap_recorder import McapRecorder
+
+
+# Subcommands that live in other modules: name -> module with HELP, add_arguments(parser) and
+# run(args) -> exit code. Such a module imports heavy libraries inside run(), not at import time.
+TOOL_COMMANDS: dict[str, str] = {}
 
 
 def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
@@ -163,6 +169,11 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(handler=_run)
     commands.add_parser('profiles', help='list the profiles of config/graph.yaml').set_defaults(
         handler=_profiles)
+    for name, module_name in TOOL_COMMANDS.items():
+        module = importlib.import_module(module_name)
+        tool = commands.add_parser(name, help=module.HELP)
+        module.add_arguments(tool)
+        tool.set_defaults(handler=module.run)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
