@@ -110,3 +110,20 @@ def test_overrides_parse_and_are_checked():
         parse_overrides(['fps=15'])
     with pytest.raises(graph.GraphError, match='not in profile'):
         GraphRunner(PROFILES['replay'], parse_overrides(['nosuchnode.x=1']))
+
+
+def test_every_executable_is_installed_and_runs():
+    """`ros2 run` / launch_ros look in <prefix>/lib/mmchat_ros: every listed executable is there."""
+    import os
+    import subprocess
+    from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+    try:
+        prefix = Path(get_package_prefix('mmchat_ros'))
+    except PackageNotFoundError:
+        pytest.skip('mmchat_ros is not built and installed (run make setup)')
+    for name in graph.executables(SHARE):
+        path = prefix / 'lib' / 'mmchat_ros' / name
+        assert path.is_file() and os.access(path, os.X_OK), f'{path} missing or not executable'
+    result = subprocess.run([str(prefix / 'lib' / 'mmchat_ros' / 'mmchat'), '--help'],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and 'profiles' in result.stdout

@@ -3,7 +3,8 @@
 # does it for one command. Safe to source repeatedly. Sets only:
 #   both modes    PATH (.venv/bin first), VIRTUAL_ENV, MMCHAT_ROOT, MMCHAT_MODE,
 #                 MUJOCO_GL (default egl: offscreen MuJoCo rendering on the CPU, kept if already set)
-#   wheels mode   AMENT_PREFIX_PATH, LD_LIBRARY_PATH, PYTHONPATH for install/mmchat_ros and the ROS 2
+#   wheels mode   AMENT_PREFIX_PATH, LD_LIBRARY_PATH, PYTHONPATH, PATH (the package's executables, in
+#                 place of `ros2 run`) for install/mmchat_ros and the ROS 2
 #                 wheels in .venv. LD_LIBRARY_PATH must hold our libraries before Python starts (the
 #                 wheels' bootstrap re-executes Python with the inherited value extended).
 #   system mode   whatever /opt/ros/<distro>/setup.bash and install/setup.bash set.
@@ -49,6 +50,7 @@ else
   _mmchat_prepend AMENT_PREFIX_PATH "$_mmchat_prefix"
   _mmchat_prepend LD_LIBRARY_PATH "$_mmchat_prefix/lib"
   _mmchat_prepend PYTHONPATH "$_mmchat_prefix/lib/${_mmchat_pydir[0]##*/}/site-packages"
+  _mmchat_prepend PATH "$_mmchat_prefix/lib/mmchat_ros"     # the executables: mmchat, camera_node, ...
   unset _mmchat_prefix _mmchat_pydir
 fi
 
