@@ -76,8 +76,9 @@ class Task:
         if t <= self.deadline_s:
             return None
         m.ref.hold()
-        return Outcome(self.request_id, False, f'{what} not reached in time '
-                                               f'({self.distance(m):.2f} m left); holding position')
+        heading = abs(math.degrees(wrap_pi(m.ref.goal_yaw - m.estimate.yaw)))
+        return Outcome(self.request_id, False, f'{what} not reached in time ({self.distance(m):.2f} '
+                                               f'm, {heading:.0f} deg left); holding position')
 
 
 class GotoTask(Task):
