@@ -181,3 +181,21 @@ def test_action_feedback_and_cancel_holds_position(flights):
     drone = Drone(probe, executor=runner.executor, heartbeat_hz=0)
     outcome = drone.go_to(0.0, 0.0, 0.1)
     assert not outcome.success and 'floor' in outcome.reason
+
+
+def test_follow_a_simulated_person_from_the_target_stream(flights):
+    runner, probe = flights()
+    take_off(runner, probe, altitude=1.5)
+    drone = Drone(probe, executor=runner.executor, heartbeat_hz=0)
+    distances = []
+
+    def watch():
+        person = next(t for t in probe.simulator.targets() if t.target_id == 1)
+        distances.append(math.dist(probe.position()[:2], person.position_m[:2]))
+        return False
+    probe.create_timer(0.1, watch)
+    result = drone.follow(1, standoff_m=1.5, duration_s=6.0)
+    assert result.success and 'as asked' in result.reason
+    assert distances[-1] == pytest.approx(1.5, abs=0.3)
+    assert runner.spin(2.0, until=lambda: not probe.state.active_request_id)
+    assert probe.mode_is(S.MODE_FLYING)

@@ -90,7 +90,7 @@ class ClosedLoop:
         truth = self.sim.truth()
         self.trace.t.append(t)
         self.trace.position.append(truth.position_m)
-        self.trace.reference.append(m.ref.position.copy())
+        self.trace.reference.append(m.ref.position_at(t - self.loop.last_outer_s))
         self.trace.yaw.append(yaw_of(truth.quaternion_xyzw))
         self.trace.mode.append(int(m.mode))
         self.trace.loop_s.append(elapsed)

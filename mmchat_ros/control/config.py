@@ -33,9 +33,9 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'require_authorised_operator': (True, 'commands not from the API need an authorised operator'),
     'rates.position_hz': (100.0, 'outer (position/velocity) loop rate, Hz; the attitude loop runs '
                                  'at the IMU rate'),
-    'gains.position.xy_kp': (1.0, 'position -> velocity, horizontal (1/s)'),
+    'gains.position.xy_kp': (1.5, 'position -> velocity, horizontal (1/s)'),
     'gains.position.z_kp': (1.5, 'position -> velocity, vertical (1/s)'),
-    **_pid('gains.velocity_xy', 2.5, 0.4, 0.05, 6.0, 'm/s2 per m/s'),
+    **_pid('gains.velocity_xy', 4.0, 1.5, 0.05, 6.0, 'm/s2 per m/s'),
     **_pid('gains.velocity_z', 4.0, 2.0, 0.0, 5.0, 'm/s2 per m/s'),
     'gains.attitude.roll_pitch_kp': (11.0, 'tilt error -> body rate (rad/s per rad)'),
     'gains.attitude.yaw_kp': (3.0, 'heading error -> yaw rate (rad/s per rad)'),

@@ -38,7 +38,7 @@ class MotorLoop:
         self.cascade = cascade
         self._outer_period_s = 1.0 / position_rate_hz
         self._last_imu_s: float | None = None
-        self._last_outer_s: float | None = None
+        self.last_outer_s: float | None = None          # stamp of the last outer-loop run
         self.setpoint: Setpoint | None = None
 
     def on_imu(self, t: float, orientation: np.ndarray, angular_velocity: np.ndarray,
@@ -50,9 +50,9 @@ class MotorLoop:
         if dt <= 0.0:                                   # repeated stamp: answer as before
             return self._output()
         self.cascade.integrate_imu(orientation, specific_force, dt)
-        if self._last_outer_s is None or t - self._last_outer_s >= self._outer_period_s - 1e-9:
-            outer_dt = DEFAULT_DT_S if self._last_outer_s is None else t - self._last_outer_s
-            self._last_outer_s = t
+        if self.last_outer_s is None or t - self.last_outer_s >= self._outer_period_s - 1e-9:
+            outer_dt = DEFAULT_DT_S if self.last_outer_s is None else t - self.last_outer_s
+            self.last_outer_s = t
             self._outer(t, orientation, min(outer_dt, MAX_DT_S))
         if self.setpoint.kind == OutputKind.MOTORS_OFF:
             return self._output()

@@ -98,6 +98,10 @@ class ReferenceGenerator:
         self.goal_yaw = self.yaw + self.yaw_rate * abs(self.yaw_rate) / (
             2.0 * BRAKING_SHARE * self.limits.yaw_acceleration_rps2)
 
+    def position_at(self, ahead_s: float) -> np.ndarray:
+        """Where the reference is `ahead_s` seconds after its last step (at constant velocity)."""
+        return self.position + self.velocity * ahead_s
+
     @property
     def distance_to_goal(self) -> float:
         """Metres from the reference to the goal."""

@@ -251,10 +251,11 @@ class FlightControllerNode(Node):
                                                                  d.position.z]), stamp)
 
     def _on_command(self, msg: Command) -> None:
-        self._answer(request_from_msg(msg), self.manager.submit(request_from_msg(msg), self._now()))
+        request = request_from_msg(msg)
+        self._answer(request, self.manager.submit(request, self._now()))
 
     def _answer(self, request: CommandRequest, decision: Decision) -> None:
-        result = CommandResult(request_id=request.request_id, verb=max(0, min(255, request.verb)),
+        result = CommandResult(request_id=request.request_id, verb=request.verb,
                                accepted=decision.accepted, reason=decision.reason)
         result.header.stamp = self.get_clock().now().to_msg()
         self._result_pub.publish(result)
