@@ -29,7 +29,10 @@ from mmchat_ros.mcap_recorder import McapRecorder
 
 # Subcommands that live in other modules: name -> module with HELP, add_arguments(parser) and
 # run(args) -> exit code. Such a module imports heavy libraries inside run(), not at import time.
-TOOL_COMMANDS: dict[str, str] = {}
+TOOL_COMMANDS: dict[str, str] = {
+    'build-vocab': 'mmchat_ros.slam.build_vocab',
+    'slam-offline': 'mmchat_ros.slam.offline',
+}
 
 
 def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,303 @@
+"""DBoW2 vocabularies of ORB descriptors: training, ORB-SLAM3's text format, and checks before loading.
+
+ROS-free. A vocabulary is a tree of k-medians clusters of binary ORB descriptors, L levels deep
+(hierarchical k-means with k-means++ seeds and bit-majority centres, as DBoW2 builds it); its leaves
+are the words, weighted by inverse document frequency (TF-IDF weighting, L1 scoring).
+
+ORB-SLAM3 reads the text format DBoW2 writes:
+
+    k L scoring weighting
+    parent is_leaf d0 d1 ... d31 weight        (one line per node but the root, parents first)
+
+and ends the process (exit(-1)) on a file it cannot read, so `check_text_file` looks at a file
+before anything hands it to ORB-SLAM3. ORB-SLAM3 groups features by their word's ancestor 4 levels
+above the leaves (TemplatedVocabulary::transform(..., levelsup=4)), so L=6 (ORBvoc.txt's depth) gives
+it k^2 groups; L <= 4 puts every feature in one group (slower matching, still correct).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import gzip
+import hashlib
+import os
+from pathlib import Path
+import shutil
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+#: DBoW2 enum values written in the header: L1-norm scoring, TF-IDF weighting (as ORBvoc.txt).
+L1_NORM, TF_IDF = 0, 0
+DESCRIPTOR_BYTES = 32
+#: ORB-SLAM3's feature-vector level offset (Tracking/KeyFrame call transform(..., 4)).
+ORB_SLAM3_LEVELS_UP = 4
+DEFAULT_K = 10
+DEFAULT_L = ORB_SLAM3_LEVELS_UP + 2
+#: The vocabulary shipped with the package (relative to the share directory); models/slam/README.md
+#: says how it was built.
+SHIPPED = 'models/slam/mmchat_sim_orb_k10_L6.txt.gz'
+
+
+class VocabularyError(ValueError):
+    """A vocabulary file that ORB-SLAM3 could not load, or training input that cannot make one."""
+
+
+@dataclass
+class Vocabulary:
+    """A vocabulary tree. Node 0 is the root; every node's parent has a smaller index (DBoW2 needs it)."""
+
+    k: int
+    levels: int
+    parents: np.ndarray          # (n,) int64, parents[0] = -1
+    descriptors: np.ndarray      # (n, 32) uint8, row 0 unused (the root has none)
+    weights: np.ndarray          # (n,) float64: idf for leaves, 0 for inner nodes
+    is_leaf: np.ndarray          # (n,) bool
+
+    @property
+    def words(self) -> int:
+        """Number of leaves."""
+        return int(self.is_leaf.sum())
+
+    def write_text(self, path: str | Path) -> None:
+        """Write ORB-SLAM3's text format; gzip-compressed when the name ends in .gz.
+
+        No newline after the last node: DBoW2 would read an empty line as one more node.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = f'{self.k} {self.levels} {L1_NORM} {TF_IDF}'
+        opener = gzip.open if path.suffix == '.gz' else open
+        tmp = path.with_name(path.name + '.part')
+        with opener(tmp, 'wt', encoding='ascii') as f:
+            f.write(header)
+            for chunk in _node_lines(self, 20000):
+                f.write('\n')
+                f.write('\n'.join(chunk))
+        tmp.replace(path)
+
+
+def _node_lines(vocab: Vocabulary, chunk: int) -> Iterator[list[str]]:
+    for start in range(1, len(vocab.parents), chunk):
+        stop = min(start + chunk, len(vocab.parents))
+        lines = []
+        for i in range(start, stop):
+            d = ' '.join(map(str, vocab.descriptors[i].tolist()))
+            lines.append(f'{vocab.parents[i]} {int(vocab.is_leaf[i])} {d} {vocab.weights[i]:.6g}')
+        yield lines
+
+
+def hamming_to(bits: np.ndarray, centres_bits: np.ndarray) -> np.ndarray:
+    """Hamming distances (n, m) between unpacked bit rows (n, 256) and (m, 256), as float32."""
+    a = bits.astype(np.float32, copy=False)
+    c = centres_bits.astype(np.float32, copy=False)
+    return a.sum(1, keepdims=True) + c.sum(1)[None, :] - 2.0 * (a @ c.T)
+
+
+def _kmeans(bits: np.ndarray, k: int, rng: np.random.Generator, max_iterations: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """k-medians of binary vectors: k-means++ seeds, bit-majority centres. Returns (centres, labels)."""
+    n = len(bits)
+    centres = [bits[rng.integers(n)]]
+    closest = hamming_to(bits, centres[0][None])[:, 0]
+    while len(centres) < k:
+        weights = closest.astype(np.float64) ** 2
+        total = weights.sum()
+        if total <= 0:                     # fewer distinct descriptors than k
+            break
+        pick = bits[rng.choice(n, p=weights / total)]
+        centres.append(pick)
+        closest = np.minimum(closest, hamming_to(bits, pick[None])[:, 0])
+    centres_arr = np.array(centres, dtype=np.uint8)
+    labels = np.full(n, -1)
+    for _ in range(max_iterations):
+        new_labels = hamming_to(bits, centres_arr).argmin(1)
+        if np.array_equal(new_labels, labels):
+            break
+        labels = new_labels
+        counts = np.bincount(labels, minlength=len(centres_arr))
+        keep = counts > 0
+        sums = np.zeros((len(centres_arr), bits.shape[1]), np.int64)
+        np.add.at(sums, labels, bits)
+        centres_arr = (2 * sums[keep] > counts[keep, None]).astype(np.uint8)
+        if not keep.all():
+            labels = np.cumsum(keep)[labels] - 1
+    return centres_arr, labels
+
+
+def train(descriptors: np.ndarray, image_ids: np.ndarray, k: int = DEFAULT_K, levels: int = DEFAULT_L,
+          seed: int = 0, max_iterations: int = 10,
+          progress: Callable[[int], None] | None = None) -> Vocabulary:
+    """Build a vocabulary from ORB descriptors (n, 32) uint8 and the training image of each.
+
+    `progress(n)` is called with the number of descriptors that reached their leaf.
+    """
+    if not 2 <= k <= 20 or not 1 <= levels <= 10:
+        raise VocabularyError(f'k must be 2..20 and L 1..10 (DBoW2 limits), got k={k} L={levels}')
+    descriptors = np.ascontiguousarray(descriptors, dtype=np.uint8)
+    if descriptors.ndim != 2 or descriptors.shape[1] != DESCRIPTOR_BYTES or len(descriptors) < k:
+        raise VocabularyError(f'need at least k={k} ORB descriptors of {DESCRIPTOR_BYTES} bytes, '
+                              f'got an array of shape {descriptors.shape}')
+    rng = np.random.default_rng(seed)
+    bits = np.unpackbits(descriptors, axis=1)
+    parents, node_bits, leaf_of = [-1], [np.zeros(bits.shape[1], np.uint8)], np.zeros(len(bits), np.int64)
+    # depth first, so descriptors reach their leaves (and the progress bar moves) steadily
+    stack: list[tuple[int, np.ndarray, int]] = [(0, np.arange(len(bits)), 1)]
+    while stack:
+        node, members, level = stack.pop()
+        if len(members) <= k:              # DBoW2: one cluster per descriptor
+            centres, labels = bits[members], np.arange(len(members))
+        else:
+            centres, labels = _kmeans(bits[members], k, rng, max_iterations)
+        for c in range(len(centres)):
+            child = len(parents)
+            parents.append(node)
+            node_bits.append(centres[c])
+            child_members = members[labels == c]
+            leaf_of[child_members] = child
+            if level < levels and len(child_members) > 1:
+                stack.append((child, child_members, level + 1))
+            elif progress is not None:
+                progress(len(child_members))
+    parents_arr = np.array(parents, dtype=np.int64)
+    is_leaf = np.ones(len(parents_arr), bool)
+    is_leaf[parents_arr[1:]] = False
+    weights = _idf(leaf_of, np.asarray(image_ids), len(parents_arr))
+    return Vocabulary(k=k, levels=levels, parents=parents_arr,
+                      descriptors=np.packbits(np.array(node_bits), axis=1),
+                      weights=np.where(is_leaf, weights, 0.0), is_leaf=is_leaf)
+
+
+def _idf(leaf_of: np.ndarray, image_ids: np.ndarray, n_nodes: int) -> np.ndarray:
+    """log(N / n_i): N training images, n_i of them with word i (DBoW2's TF-IDF word weight)."""
+    images = len(np.unique(image_ids))
+    pairs = np.unique(np.stack([leaf_of, image_ids]), axis=1)
+    documents = np.bincount(pairs[0], minlength=n_nodes)
+    with np.errstate(divide='ignore'):
+        return np.where(documents > 0, np.log(images / np.maximum(documents, 1)), 0.0)
+
+
+def orb_descriptors(images: Iterable[np.ndarray], n_features: int = 1000, scale_factor: float = 1.2,
+                    n_levels: int = 8, fast_threshold: int = 20
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """ORB descriptors of each image (OpenCV's ORB: the rBRIEF pattern ORB-SLAM3 uses) and image ids."""
+    import cv2
+
+    orb = cv2.ORB_create(nfeatures=n_features, scaleFactor=scale_factor, nlevels=n_levels,
+                         edgeThreshold=19, patchSize=31, fastThreshold=fast_threshold)
+    found, ids = [], []
+    for index, image in enumerate(images):
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        _, desc = orb.detectAndCompute(grey, None)
+        if desc is not None and len(desc):
+            found.append(desc)
+            ids.append(np.full(len(desc), index))
+    if not found:
+        raise VocabularyError('no ORB features in the training images (blank or tiny images?)')
+    return np.concatenate(found), np.concatenate(ids)
+
+
+@dataclass(frozen=True)
+class TextHeader:
+    """The first line of a vocabulary text file."""
+
+    k: int
+    levels: int
+    scoring: int
+    weighting: int
+
+
+def check_text_file(path: str | Path) -> TextHeader:
+    """Check that a (plain text) vocabulary is one DBoW2 reads without crashing; its header.
+
+    Reads the header, the first node line and the end of the file (DBoW2 parses an empty last line
+    as a node whose descriptor is empty, which crashes ORB-SLAM3 when it matches against it).
+    """
+    path = Path(path)
+    try:
+        with open(path, 'rb') as f:
+            header = f.readline().decode('ascii', 'replace').split()
+            first = f.readline().decode('ascii', 'replace').split()
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 1))
+            last_byte = f.read(1)
+    except OSError as exc:
+        raise VocabularyError(f'cannot read vocabulary {path}: {exc.strerror}') from exc
+    try:
+        k, levels, scoring, weighting = (int(v) for v in header[:4])
+        if len(header) != 4:
+            raise ValueError
+    except ValueError:
+        raise VocabularyError(f'{path} is not a DBoW2 text vocabulary (first line should be '
+                              f"'k L scoring weighting', got {' '.join(header[:6])!r})") from None
+    if not (0 < k <= 20 and 1 <= levels <= 10 and 0 <= scoring <= 5 and 0 <= weighting <= 3):
+        raise VocabularyError(f'{path}: header k={k} L={levels} scoring={scoring} '
+                              f'weighting={weighting} is outside what DBoW2 accepts')
+    if len(first) != DESCRIPTOR_BYTES + 3 or first[0] != '0':
+        raise VocabularyError(f'{path}: the first node line should hold parent 0, a leaf flag, '
+                              f'{DESCRIPTOR_BYTES} descriptor bytes and a weight; '
+                              f'it has {len(first)} fields')
+    if last_byte in (b'\n', b'\r', b' '):
+        raise VocabularyError(f'{path} ends with a blank line, which DBoW2 reads as an empty node '
+                              '(use prepare() to get a cleaned copy)')
+    return TextHeader(k, levels, scoring, weighting)
+
+
+def cache_dir() -> Path:
+    """Where decompressed or cleaned vocabularies are kept ($XDG_CACHE_HOME/mmchat_ros/vocabulary)."""
+    base = os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache'
+    return Path(base) / 'mmchat_ros' / 'vocabulary'
+
+
+def prepare(path: str | Path, cache: Path | None = None) -> Path:
+    """A plain-text vocabulary ORB-SLAM3 can load, from `path` (.txt, or .txt.gz decompressed once).
+
+    A text file ending in blank lines (ORBvoc.txt as some mirrors ship it) gets a cleaned copy in
+    the cache. Raises VocabularyError when the file is missing or not a vocabulary.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise VocabularyError(f'vocabulary file {path} does not exist')
+    if path.suffix != '.gz':
+        try:
+            check_text_file(path)
+            return path
+        except VocabularyError as exc:
+            if 'blank line' not in str(exc):
+                raise
+    digest = _file_digest(path)
+    target = (cache or cache_dir()) / f'{path.name.removesuffix(".gz").removesuffix(".txt")}-{digest}.txt'
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f'{target.name}.{os.getpid()}.part')
+        try:
+            opener = gzip.open if path.suffix == '.gz' else open
+            with opener(path, 'rb') as src, open(tmp, 'wb') as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            _strip_trailing_blank(tmp)
+            tmp.replace(target)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            tmp.unlink(missing_ok=True)
+            raise VocabularyError(f'cannot decompress vocabulary {path}: {exc}') from exc
+    check_text_file(target)
+    return target
+
+
+def _file_digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            sha.update(block)
+    return sha.hexdigest()[:16]
+
+
+def _strip_trailing_blank(path: Path) -> None:
+    with open(path, 'rb+') as f:
+        f.seek(0, os.SEEK_END)
+        end = f.tell()
+        while end > 0:
+            f.seek(end - 1)
+            if f.read(1) not in (b'\n', b'\r', b' '):
+                break
+            end -= 1
+        f.truncate(end)
