@@ -5,15 +5,19 @@ Commands go in over the `commands` topic and the `execute_command` action; the t
 """
 import math
 
+from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry
 from rclpy.action import ActionClient
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 import pytest
 
+from conftest import spin_until
 from test_flight_helpers import Probe, start_flight
 from mmchat_ros.action import ExecuteCommand
-from mmchat_ros.msg import Command, VehicleState
 from mmchat_ros.mission_api import Drone
+from mmchat_ros.msg import Command, VehicleState
+from mmchat_ros.nodes.flight_controller_node import FlightControllerNode
 
 S = VehicleState
 
@@ -199,3 +203,26 @@ def test_follow_a_simulated_person_from_the_target_stream(flights):
     assert distances[-1] == pytest.approx(1.5, abs=0.3)
     assert runner.spin(2.0, until=lambda: not probe.state.active_request_id)
     assert probe.mode_is(S.MODE_FLYING)
+
+
+@pytest.mark.parametrize('overrides,reason', [
+    ({'vehicle_interface': 'warp'}, "'warp' is not one of sim, mavlink, twist"),
+    ({'limits.max_tilt_deg': 80.0}, 'max_tilt_deg'),
+    ({'vehicle_file': 'sim/vehicles/nope.yaml'}, 'cannot read vehicle file'),
+    ({'vehicle_interface': 'twist', 'setpoint_hz': 2.0}, 'setpoint_hz must be at least 10'),
+    ({'mavlink.autopilot': 'betaflight', 'vehicle_interface': 'mavlink'}, "'betaflight'"),
+])
+def test_bad_settings_leave_the_node_up_and_idle(ros_context, executor, overrides, reason):
+    node = FlightControllerNode(context=ros_context, parameter_overrides=[
+        Parameter(k, value=v) for k, v in overrides.items()])
+    listener = Node('diagnostics_listener', context=ros_context)
+    statuses = []
+    listener.create_subscription(DiagnosticArray, '/diagnostics',
+                                 lambda m: statuses.extend(m.status), 10)
+    executor.add_node(node)
+    executor.add_node(listener)
+    assert node.manager is None
+    assert not node.get_publishers_info_by_topic('/motor_command')    # the simulator won't wait
+    assert spin_until(executor, lambda: any(reason in s.message for s in statuses), 5.0)
+    node.destroy_node()
+    listener.destroy_node()

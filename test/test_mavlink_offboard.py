@@ -150,7 +150,8 @@ def mavlink_flight(ros_context, executor):
         node = FlightControllerNode(context=ros_context, parameter_overrides=[
             Parameter(k, value=v) for k, v in {
                 'vehicle_interface': 'mavlink', 'mavlink.url': f'udpin:127.0.0.1:{port}',
-                'mavlink.warmup_s': 0.5, 'world_frame': 'map', 'setpoint_hz': 20.0,
+                'world_frame': 'map', 'setpoint_hz': 20.0,
+                'failsafe.state_timeout_s': 1.0,      # wall clock on a busy 2-core machine
                 'mission.takeoff_speed_mps': 1.2, 'mission.land_speed_mps': 1.0,
                 'mission.disarm_after_landing_s': 0.5, **overrides}.items()])
         executor.add_node(node)

@@ -153,13 +153,12 @@ def follow(seed: int) -> tuple[dict[str, Any], dict]:
     _take_off(loop)
     target_id = loop.sim.targets()[0].target_id
 
-    def feed() -> np.ndarray:
-        position = None
+    def feed() -> None:
         for truth in loop.sim.targets():
             loop.manager.update_target(truth.target_id, truth.position_m, loop.t)
-            if truth.target_id == target_id:
-                position = truth.position_m
-        return position
+
+    def where() -> np.ndarray:
+        return next(t.position_m for t in loop.sim.targets() if t.target_id == target_id)
 
     feed()
     decision = loop.submit(Verb.FOLLOW_TRACK, track_id=target_id, standoff_m=STANDOFF_M)
@@ -169,11 +168,11 @@ def follow(seed: int) -> tuple[dict[str, Any], dict]:
     steps_per_update = round(0.05 / loop.dt)                  # a 20 Hz target stream
     for step in range(int(FOLLOW_S / loop.dt)):
         if step % steps_per_update == 0:
-            position = feed()
+            feed()
         loop.step()
         t.append(loop.t)
         vehicle.append(loop.sim.truth().position_m[:2].copy())
-        target.append(position[:2].copy())
+        target.append(where()[:2].copy())
     if not loop.manager.active_request_id:
         raise RuntimeError(f'the follow ended early: {loop.outcomes[-1].reason}')
     t, vehicle, target = np.array(t) - t[0], np.array(vehicle), np.array(target)
