@@ -207,6 +207,8 @@ def test_emergency_stop_always_wins_and_disarm_clears_it(k):
     for verb in (Verb.TAKEOFF, Verb.ARM, Verb.GOTO):
         assert not k.command(verb, altitude_m=1.0, z_m=1.0).accepted
     assert k.command(Verb.EMERGENCY_STOP).accepted                   # again: still accepted
+    garbage = k.command(Verb.EMERGENCY_STOP, request_id='', x_m=math.nan, source=99)
+    assert garbage.accepted                                          # whatever else it holds
     assert k.command(Verb.DISARM).accepted
     assert m.mode == Mode.DISARMED and m.failsafe == Failsafe.NONE
 

@@ -43,6 +43,8 @@ LAND_GOAL_BELOW_M = 1.0
 MAX_STEP_S = 0.1
 #: Follow: low-pass factor of the target velocity estimate (per update).
 TARGET_VELOCITY_SMOOTHING = 0.3
+#: Tracks unseen this long are forgotten.
+TARGET_MEMORY_S = 60.0
 
 Log = Callable[[str, str], None]         # (level: 'info' | 'warn' | 'error', message)
 
@@ -364,6 +366,9 @@ class FlightManager:
         elif previous is not None:
             return
         self.targets[track_id] = (stamp_s, position, velocity)
+        forget = stamp_s - TARGET_MEMORY_S
+        for stale in [k for k, (seen, _, _) in self.targets.items() if seen < forget]:
+            del self.targets[stale]
 
     def update_inertial_vertical_speed(self, vertical_speed: float) -> None:
         """Climb rate integrated from the IMU: the only vertical cue during a blind landing."""
@@ -437,20 +442,21 @@ class FlightManager:
         return True
 
     def _decide(self, c: CommandRequest, t: float) -> Decision:
-        if not c.request_id:
-            return Decision(False, 'request_id is empty')
         try:
             verb = Verb(c.verb)
         except ValueError:
             return Decision(False, f'unknown verb {c.verb} (known: '
                                    f"{', '.join(f'{v.name}={v.value}' for v in Verb)})")
+        if verb == Verb.EMERGENCY_STOP:           # whatever else the message holds
+            self._emergency_stop(t, f"emergency stop by {c.request_id or '(no id)'}")
+            if c.request_id:
+                self._outcomes.append(Outcome(c.request_id, True, 'motors stopped'))
+            return Decision(True, 'motors stopped')
+        if not c.request_id:
+            return Decision(False, 'request_id is empty')
         bad = c.non_finite_fields()
         if bad:
             return Decision(False, f"non-finite argument(s): {', '.join(bad)}")
-        if verb == Verb.EMERGENCY_STOP:
-            self._emergency_stop(t, f'emergency stop by {c.request_id}')
-            self._outcomes.append(Outcome(c.request_id, True, 'motors stopped'))
-            return Decision(True, 'motors stopped')
         problem = self._authorisation_problem(c, t)
         if problem:
             return Decision(False, problem)
