@@ -1,0 +1,15 @@
+"""Hand gestures from MediaPipe landmarks to safe vehicle commands (ROS-free).
+
+  hand                landmark indices and the Hand record a detector returns
+  mediapipe_hands     MediaPipe Hands with configurable, verified model files
+  features            landmark and fingertip-path features shared by training and inference
+  mlp                 a small numpy multilayer perceptron stored as .npz (no pickle)
+  static_gestures     hand shape classifier (open palm, fist, pointing, V sign, thumbs up/down)
+  dynamic_gestures    fingertip path buffer and classifier (circles, swipes, stop, move)
+  hysteresis          hold-time filter: a gesture counts once, after being held
+  mapping             gesture -> command rules from YAML, and the operator authorisation check
+  engine              frames in, gestures and command requests out
+  annotate            landmarks and labels drawn on a frame
+  datasets, synthetic_hands, synthetic_paths
+                      training and evaluation data (real CSVs and generated samples)
+"""
