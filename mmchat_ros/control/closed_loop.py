@@ -32,7 +32,8 @@ class Trace:
     reference: list[np.ndarray] = field(default_factory=list)
     yaw: list[float] = field(default_factory=list)
     mode: list[int] = field(default_factory=list)
-    loop_s: list[float] = field(default_factory=list)
+    loop_s: list[float] = field(default_factory=list)          # wall time of one motor loop
+    loop_cpu_s: list[float] = field(default_factory=list)      # its CPU time (this thread)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every series as a numpy array."""
@@ -82,10 +83,10 @@ class ClosedLoop:
         battery = self.sim.battery()
         m.update_battery(battery.fraction, battery.voltage_v)
         imu = self.sim.imu()
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         out = self.loop.on_imu(t, imu.orientation_xyzw, imu.angular_velocity_rps,
                                imu.linear_acceleration_mps2)
-        elapsed = time.perf_counter() - started
+        elapsed, elapsed_cpu = time.perf_counter() - started, time.thread_time() - started_cpu
         self.sim.set_thrusts(out.thrusts_n, out.armed)
         truth = self.sim.truth()
         self.trace.t.append(t)
@@ -94,6 +95,7 @@ class ClosedLoop:
         self.trace.yaw.append(yaw_of(truth.quaternion_xyzw))
         self.trace.mode.append(int(m.mode))
         self.trace.loop_s.append(elapsed)
+        self.trace.loop_cpu_s.append(elapsed_cpu)
         self.outcomes += m.pop_outcomes()
         self.sim.step(self.dt)
 

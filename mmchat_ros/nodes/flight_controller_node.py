@@ -43,6 +43,7 @@ from mmchat_ros.control.config import PARAMETERS, ConfigError, ControllerConfig
 from mmchat_ros.control.geometry import quat_normalized, rotation_matrix
 from mmchat_ros.control.manager import FlightManager
 from mmchat_ros.control.motor_loop import MotorLoop, MotorOutput
+from mmchat_ros.control.velocity_output import VelocityOutput, VirtualAltitude
 from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
 from mmchat_ros.msg import AuthState, Command, CommandResult, DetectionArray, MotorCommand, VehicleState
 from mmchat_ros.node_main import run_node
@@ -161,7 +162,6 @@ class FlightControllerNode(Node):
         return None
 
     def _setup_twist(self) -> str | None:
-        from mmchat_ros.control.velocity_output import VelocityOutput, VirtualAltitude
         self._velocity_output = VelocityOutput(self._config.limits, self._param('twist.position_kp'),
                                                self._param('twist.yaw_kp'))
         self._virtual_altitude = VirtualAltitude() if self._param('twist.planar') else None
@@ -172,6 +172,7 @@ class FlightControllerNode(Node):
         return None
 
     def _setup_mavlink(self) -> str | None:
+        # pymavlink loads its message dialect on import: only when this interface is used.
         from mmchat_ros.control.mavlink_link import LinkSettings, MavlinkLink, MavlinkOffboard
         autopilot = self._param('mavlink.autopilot')
         if autopilot not in ('auto', 'px4', 'ardupilot'):
