@@ -104,7 +104,7 @@ class SlamNode(AutostartLifecycleNode):
         p('base_frame', 'base_link', 'body frame of the odometry')
         p('publish_tf', True, 'broadcast map -> camera frame (needs tf2_ros)')
         p('scale.min_climb_m', 0.8, 'altitude change while tracking before the scale is fitted')
-        p('scale.max_residual_m', 0.05, 'RMS altitude error of a fit that is believed')
+        p('scale.max_residual_fraction', 0.1, 'RMS altitude error of a believed fit / the climb')
         p('max_path_poses', 5000, 'poses kept in the published path')
         p('max_map_points', 30000, 'points kept in the published map cloud')
         p('cloud_period_s', 1.0, 'map cloud and path publishing period')
@@ -249,7 +249,7 @@ class SlamNode(AutostartLifecycleNode):
             self._diagnostics.set_status(ERROR, f'cannot start: {exc}')
             return
         scale = ScaleEstimator(self._body_from_camera, min_climb_m=self._param('scale.min_climb_m'),
-                               max_residual_m=self._param('scale.max_residual_m'))
+                               max_residual_fraction=self._param('scale.max_residual_fraction'))
         self._session = SlamSession(backend, scale)
         self._calibration = calibration
         self.get_logger().info(f"{self._param('backend')} started in {time.monotonic() - started:.1f} s "
@@ -272,6 +272,7 @@ class SlamNode(AutostartLifecycleNode):
         self.get_logger().error(f'image rejected: {reason}', throttle_duration_sec=5.0)
         self._diagnostics.set_status(WARN, f'image rejected: {reason}')
         self._diagnostics.set_value('frames rejected', self._frames_rejected)
+        self._diagnostics.set_value('last rejection', reason)
 
     def _on_image(self, msg: Image) -> None:
         if self._session is None:
@@ -320,6 +321,9 @@ class SlamNode(AutostartLifecycleNode):
         body = (imu[1], altitude[1], altitude[2]) if imu and altitude else None
         out = self._session.process(grey, stamp, body)
         self._diagnostics.record('frame', out.seconds)
+        estimator = self._session.scale_estimator
+        self._diagnostics.set_value('scale climb tracked (m)', round(estimator.climb_m, 3))
+        self._diagnostics.set_value('scale fit residual (m)', round(estimator.residual_m, 4))
         self._publish_frame(out, msg.header)
 
     def _publish_frame(self, out: FrameOutput, image_header: Header) -> None:

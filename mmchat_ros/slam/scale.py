@@ -64,14 +64,15 @@ def _project_rotation(m: np.ndarray) -> np.ndarray:
 class ScaleEstimator:
     """Collects AnchorSamples of one map and solves for the Similarity once the climb suffices.
 
-    The first fit is made when the body has climbed `min_climb_m` while tracking; it is refined
+    The first fit is made when the body has climbed `min_climb_m` while tracking. It is refined
     with every further frame (the first frames of a new map have the least accurate scale) until
-    `max_samples` frames have been used, then kept for the rest of the map.
+    `max_samples` frames have been used, then kept for the rest of the map. A fit is believed when
+    its RMS altitude error is at most `max_residual_fraction` of the altitude range.
     """
 
     body_from_camera: np.ndarray               # T_bc, 4x4
     min_climb_m: float = 0.5                   # altitude change needed while tracking
-    max_residual_m: float = 0.05               # RMS of the altitude fit that is still believed
+    max_residual_fraction: float = 0.1         # RMS altitude error / altitude range of a good fit
     min_samples: int = 10
     max_samples: int = 400
     samples: list[AnchorSample] = field(default_factory=list)
@@ -85,6 +86,11 @@ class ScaleEstimator:
         self.residual_m = float('nan')
 
     @property
+    def climb_m(self) -> float:
+        """The altitude range of the samples so far."""
+        return float(np.ptp([s.altitude_m for s in self.samples])) if self.samples else 0.0
+
+    @property
     def final(self) -> bool:
         """True once the result is no longer refined."""
         return self.result is not None and len(self.samples) >= self.max_samples
@@ -96,8 +102,7 @@ class ScaleEstimator:
         self.samples.append(sample)
         if self.result is None:
             del self.samples[:-self.max_samples]     # no fit yet: a sliding window
-        altitudes = np.array([s.altitude_m for s in self.samples])
-        if len(self.samples) >= self.min_samples and np.ptp(altitudes) >= self.min_climb_m:
+        if len(self.samples) >= self.min_samples and self.climb_m >= self.min_climb_m:
             self._solve()
         return self.result
 
@@ -115,7 +120,7 @@ class ScaleEstimator:
         (scale, t_z), *_ = np.linalg.lstsq(a, target, rcond=None)
         residual = float(np.sqrt(np.mean((a @ [scale, t_z] - target) ** 2)))
         self.residual_m = residual
-        if scale <= 0 or residual > self.max_residual_m:
+        if scale <= 0 or residual > self.max_residual_fraction * self.climb_m:
             return                                   # not believed: keep the previous result, if any
         first = self.samples[0]
         body_world = r_ws @ (scale * first.map_from_camera[:3, 3] + first.map_from_camera[:3, :3] @ p_cb)
