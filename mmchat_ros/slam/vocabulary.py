@@ -95,7 +95,10 @@ def hamming_to(bits: np.ndarray, centres_bits: np.ndarray) -> np.ndarray:
 
 def _kmeans(bits: np.ndarray, k: int, rng: np.random.Generator, max_iterations: int
             ) -> tuple[np.ndarray, np.ndarray]:
-    """k-medians of binary vectors: k-means++ seeds, bit-majority centres. Returns (centres, labels)."""
+    """k-medians of binary vectors (float32 0/1 rows): k-means++ seeds, bit-majority centres.
+
+    Returns (centres as uint8 0/1 rows, labels).
+    """
     n = len(bits)
     centres = [bits[rng.integers(n)]]
     closest = hamming_to(bits, centres[0][None])[:, 0]
@@ -107,21 +110,22 @@ def _kmeans(bits: np.ndarray, k: int, rng: np.random.Generator, max_iterations: 
         pick = bits[rng.choice(n, p=weights / total)]
         centres.append(pick)
         closest = np.minimum(closest, hamming_to(bits, pick[None])[:, 0])
-    centres_arr = np.array(centres, dtype=np.uint8)
+    centres_arr = np.array(centres, dtype=np.float32)
     labels = np.full(n, -1)
     for _ in range(max_iterations):
         new_labels = hamming_to(bits, centres_arr).argmin(1)
         if np.array_equal(new_labels, labels):
             break
         labels = new_labels
-        counts = np.bincount(labels, minlength=len(centres_arr))
+        one_hot = np.zeros((n, len(centres_arr)), np.float32)
+        one_hot[np.arange(n), labels] = 1.0
+        counts = one_hot.sum(0)
         keep = counts > 0
-        sums = np.zeros((len(centres_arr), bits.shape[1]), np.int64)
-        np.add.at(sums, labels, bits)
-        centres_arr = (2 * sums[keep] > counts[keep, None]).astype(np.uint8)
+        sums = one_hot.T @ bits                       # bits set per cluster (exact in float32)
+        centres_arr = (2 * sums[keep] > counts[keep, None]).astype(np.float32)
         if not keep.all():
             labels = np.cumsum(keep)[labels] - 1
-    return centres_arr, labels
+    return centres_arr.astype(np.uint8), labels
 
 
 def train(descriptors: np.ndarray, image_ids: np.ndarray, k: int = DEFAULT_K, levels: int = DEFAULT_L,
@@ -138,7 +142,7 @@ def train(descriptors: np.ndarray, image_ids: np.ndarray, k: int = DEFAULT_K, le
         raise VocabularyError(f'need at least k={k} ORB descriptors of {DESCRIPTOR_BYTES} bytes, '
                               f'got an array of shape {descriptors.shape}')
     rng = np.random.default_rng(seed)
-    bits = np.unpackbits(descriptors, axis=1)
+    bits = np.unpackbits(descriptors, axis=1).astype(np.float32)
     parents, node_bits, leaf_of = [-1], [np.zeros(bits.shape[1], np.uint8)], np.zeros(len(bits), np.int64)
     # depth first, so descriptors reach their leaves (and the progress bar moves) steadily
     stack: list[tuple[int, np.ndarray, int]] = [(0, np.arange(len(bits)), 1)]
@@ -163,7 +167,7 @@ def train(descriptors: np.ndarray, image_ids: np.ndarray, k: int = DEFAULT_K, le
     is_leaf[parents_arr[1:]] = False
     weights = _idf(leaf_of, np.asarray(image_ids), len(parents_arr))
     return Vocabulary(k=k, levels=levels, parents=parents_arr,
-                      descriptors=np.packbits(np.array(node_bits), axis=1),
+                      descriptors=np.packbits(np.array(node_bits, dtype=np.uint8), axis=1),
                       weights=np.where(is_leaf, weights, 0.0), is_leaf=is_leaf)
 
 
