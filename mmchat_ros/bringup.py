@@ -18,18 +18,36 @@ from typing import Any, Callable
 
 import rclpy
 from rclpy.context import Context
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 import yaml
 
 from mmchat_ros import graph
 from mmchat_ros.mcap_recorder import McapRecorder
+from mmchat_ros.runtime import keep_freed_image_buffers
+
+
+
+
+def make_executor(kind: str, context: Context) -> Executor:
+    """A single-threaded executor: 'events' (rclpy's EventsExecutor, far less overhead per callback,
+    where this rclpy has it: Kilted and newer) or 'single' (SingleThreadedExecutor)."""
+    if kind == 'events':
+        try:
+            from rclpy.experimental import EventsExecutor
+        except ImportError:
+            return SingleThreadedExecutor(context=context)
+        return EventsExecutor(context=context)
+    if kind == 'single':
+        return SingleThreadedExecutor(context=context)
+    raise ValueError(f"executor must be 'events' or 'single', got '{kind}'")
 
 
 # Subcommands that live in other modules: name -> module with HELP, add_arguments(parser) and
 # run(args) -> exit code. Such a module imports heavy libraries inside run(), not at import time.
 TOOL_COMMANDS: dict[str, str] = {
+    'build-engine': 'mmchat_ros.detection.engines',
     'build-vocab': 'mmchat_ros.slam.build_vocab',
     'slam-offline': 'mmchat_ros.slam.offline',
 }
@@ -52,7 +70,7 @@ class GraphRunner:
 
     def __init__(self, profile: graph.Profile, overrides: dict[str, dict[str, Any]] | None = None,
                  record_path: str | Path | None = None, record_topics: list[str] | None = None,
-                 context: Context | None = None) -> None:
+                 context: Context | None = None, executor: str = 'events') -> None:
         self.profile = profile
         self._context = context or Context()
         self._overrides = overrides or {}
@@ -62,15 +80,17 @@ class GraphRunner:
                                    f"{', '.join(sorted(unknown))}")
         self._record_path = record_path
         self._record_topics = record_topics
+        self._executor_kind = executor
         self.nodes: dict[str, Node] = {}
         self.recorder: McapRecorder | None = None
-        self.executor: SingleThreadedExecutor | None = None
+        self.executor: Executor | None = None
 
     def start(self) -> 'GraphRunner':
         """Initialise ROS in this runner's context and create the nodes."""
+        keep_freed_image_buffers()
         if not self._context.ok():
             rclpy.init(context=self._context)
-        self.executor = SingleThreadedExecutor(context=self._context)
+        self.executor = make_executor(self._executor_kind, self._context)
         share = graph.share_dir()
         for spec in self.profile.nodes:
             node_type = graph.node_class(spec.executable, share)
@@ -134,7 +154,7 @@ class GraphRunner:
 def _run(args: argparse.Namespace) -> int:
     profile = graph.load_profile(args.profile)
     runner = GraphRunner(profile, parse_overrides(args.set), record_path=args.record,
-                         record_topics=args.topics)
+                         record_topics=args.topics, executor=args.executor)
     try:
         runner.start()
         print(f"[mmchat] profile '{profile.name}': {', '.join(s.name for s in profile.nodes)}"
@@ -169,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument('--record', metavar='FILE.mcap', help='record topics to an MCAP file')
     run.add_argument('--topics', nargs='+', help='topics to record (default: all)')
     run.add_argument('--duration', type=float, help='stop after this many seconds')
+    run.add_argument('--executor', choices=('events', 'single'), default='events',
+                     help='events: EventsExecutor where rclpy has it (default); single: '
+                          'SingleThreadedExecutor')
     run.set_defaults(handler=_run)
     commands.add_parser('profiles', help='list the profiles of config/graph.yaml').set_defaults(
         handler=_profiles)

@@ -1,97 +1,201 @@
-"""`make demo`: run the replay profile in one process, record it, and summarise what was published.
+"""`make demo`: the simulated mission. Take off, fly a square, land, with the camera on.
 
-At this stage the camera node plays a generated test video; the results land in demo_output/:
-demo.mcap (every topic), summary.json (per-topic counts and rates) and frames.png (recorded frames).
+Runs the `sim` profile in one process (simulator, flight controller and the perception nodes of the
+profile), locked to real time by default, flies the mission through the mission API, and writes to
+demo_output/: demo.mcap (the recorded topics), summary.json (each step's result, tracking errors,
+what the perception nodes saw), trajectory.png (top view and altitude) and frames.png (camera frames).
 """
 from __future__ import annotations
 
 import argparse
-from collections import defaultdict
+import importlib
 import json
+import math
 from pathlib import Path
 import sys
+import time
 
 import numpy as np
+from nav_msgs.msg import Odometry
+from rclpy.node import Node
+from rclpy.parameter import Parameter
 
-from mmchat_ros import graph, image_codec, ros_io, synthetic_media
+from mmchat_ros import graph, image_codec, ros_io
 from mmchat_ros.bringup import GraphRunner
 from mmchat_ros.mcap_recorder import read_messages
+from mmchat_ros.mission_api import Drone
+
+ALTITUDE_M = 1.5
+SQUARE_M = 2.0
+SPEED_MPS = 1.0
+RECORDED_TOPICS = ['/camera/image_raw', '/camera/camera_info', '/sim/odom', '/sim/targets',
+                   '/vehicle/state', '/command_results', '/battery', '/diagnostics', '/rosout',
+                   '/detections', '/detections/image_annotated', '/slam/pose', '/slam/state']
+#: Modules of perception nodes that can summarise what they saw in a recording:
+#: module -> function(mcap_path) -> dict. Missing modules are skipped.
+PERCEPTION_SUMMARIES = {'mmchat_ros.detection.summary': 'summarise_detections'}
 
 
-def run(out: Path, seconds: float) -> dict:
-    """Record the sim profile with the camera on a test video; return the summary."""
+class TruthLogger(Node):
+    """Keeps the simulator's ground-truth trajectory (sim time, position)."""
+
+    def __init__(self, context) -> None:
+        super().__init__('demo_truth', context=context,
+                         parameter_overrides=[Parameter('use_sim_time', value=True)])
+        self.samples: list[tuple[float, float, float, float]] = []
+        self.create_subscription(Odometry, '/sim/odom', self._on_odom, 10)
+
+    def _on_odom(self, msg: Odometry) -> None:
+        p = msg.pose.pose.position
+        self.samples.append((ros_io.seconds(msg.header.stamp), p.x, p.y, p.z))
+
+
+def mission_steps(drone: Drone) -> list[tuple[str, callable, tuple | None]]:
+    """(name, call, the straight leg it flies (start, end) or None) for the square mission."""
+    a, s = ALTITUDE_M, SQUARE_M
+    corners = [(s, 0.0, a), (s, s, a), (0.0, s, a), (0.0, 0.0, a)]
+    steps = [('takeoff', lambda: drone.takeoff(a), None)]
+    previous = (0.0, 0.0, a)
+    for corner in corners:
+        steps.append((f'go_to {corner[:2]}', lambda c=corner: drone.go_to(*c, speed=SPEED_MPS),
+                      (previous, corner)))
+        previous = corner
+    steps.append(('land', drone.land, None))
+    return steps
+
+
+def fly(out: Path, real_time: bool) -> dict:
+    """Run the mission in the sim profile, recording; return the summary (also written to disk)."""
     out.mkdir(parents=True, exist_ok=True)
-    fps = 30.0
-    video = synthetic_media.write_video(out / 'test_video.avi', int(seconds * fps))
     recording = out / 'demo.mcap'
-    overrides = {'camera': {'source': 'video', 'path': str(video), 'loop': False, 'fps': fps}}
-    runner = GraphRunner(graph.load_profile('replay'), overrides, record_path=recording)
-    try:
-        runner.start()
-        print(f'[demo] recording {seconds:.0f} s of the replay profile to {recording}', flush=True)
-        runner.spin(seconds + 1.0)
-    finally:
-        runner.shutdown()
-    return summarise(recording, out)
-
-
-def summarise(recording: Path, out: Path) -> dict:
-    """Per-topic counts, rates and stamps of a recording, and a contact sheet of its images."""
-    per_topic: dict[str, list] = defaultdict(list)
-    images = []
-    for topic, log_time, message in read_messages(recording):
-        per_topic[topic].append(log_time)
-        if topic.endswith('image_raw'):
-            images.append(message)
-    topics = {}
-    for topic, times in sorted(per_topic.items()):
-        span = (times[-1] - times[0]) * 1e-9
-        topics[topic] = {'messages': len(times),
-                         'rate_hz': round((len(times) - 1) / span, 2) if span > 0 else None}
-    summary = {'recording': str(recording), 'topics': topics}
-    if images:
-        latencies = [(t - _stamp_ns(m)) * 1e-6 for t, m in zip(per_topic[_image_topic(per_topic)],
-                                                              images)]
-        summary['camera'] = {
-            'frames': len(images), 'size': [images[0].width, images[0].height],
-            'encoding': images[0].encoding, 'frame_id': images[0].header.frame_id,
-            'stamp_to_record_ms_p50': round(float(np.percentile(latencies, 50)), 3),
-            'video_frames_in_order': _frames_in_order(images)}
-        summary['contact_sheet'] = str(_contact_sheet(images, out / 'frames.png'))
+    overrides = {'sim': {'real_time_factor': 1.0 if real_time else 0.0}}
+    profile = graph.load_profile('sim')
+    steps_report = []
+    with GraphRunner(profile, overrides, record_path=recording, record_topics=RECORDED_TOPICS) as runner:
+        truth = TruthLogger(runner.context)
+        runner.add_node(truth)
+        drone = Drone(executor=runner.executor, context=runner.context)
+        print(f"[demo] sim profile: {', '.join(s.name for s in profile.nodes)}; "
+              f"{'real time' if real_time else 'as fast as possible'}; recording to {recording}",
+              flush=True)
+        if not drone.wait_until_ready(60.0):
+            raise RuntimeError('the flight controller reported no state within 60 s')
+        wall_start, sim_start = time.monotonic(), truth.samples[-1][0]
+        for name, call, leg in mission_steps(drone):
+            started = truth.samples[-1][0]
+            result = call()
+            steps_report.append({'step': name, 'success': result.success, 'reason': result.reason,
+                                 'sim_start_s': round(started - sim_start, 2),
+                                 'sim_end_s': round(truth.samples[-1][0] - sim_start, 2),
+                                 'leg': leg})
+            print(f"[demo] {name:22s} {'ok ' if result.success else 'FAILED'} {result.reason}", flush=True)
+            if not result.success:
+                break
+        drone.wait(1.0)
+        wall = time.monotonic() - wall_start
+        simulated = truth.samples[-1][0] - sim_start
+        trajectory = np.array(truth.samples)
+    trajectory[:, 0] -= sim_start
+    summary = {'mission': steps_report,
+               'mission_succeeded': all(s['success'] for s in steps_report) and len(steps_report) == 6,
+               'real_time_factor': round(simulated / wall, 3),
+               'tracking': tracking_errors(trajectory, steps_report),
+               'final_position_m': [round(v, 3) for v in trajectory[-1, 1:]],
+               'recording': recording_summary(recording),
+               'perception': perception_summaries(recording)}
+    summary['plots'] = [str(plot_trajectory(trajectory, steps_report, out / 'trajectory.png')),
+                        str(plot_frames(recording, out / 'frames.png'))]
     (out / 'summary.json').write_text(json.dumps(summary, indent=2))
     return summary
 
 
-def _image_topic(per_topic: dict) -> str:
-    return next(t for t in per_topic if t.endswith('image_raw'))
+def tracking_errors(trajectory: np.ndarray, steps: list[dict]) -> dict:
+    """Distance of the flown path from each straight leg, while that leg was flown."""
+    errors = []
+    for step in steps:
+        if step['leg'] is None:
+            continue
+        start, end = (np.array(p) for p in step['leg'])
+        during = trajectory[(trajectory[:, 0] >= step['sim_start_s']) & (trajectory[:, 0] <= step['sim_end_s'])]
+        direction = (end - start) / np.linalg.norm(end - start)
+        offsets = during[:, 1:] - start
+        along = np.clip(offsets @ direction, 0.0, np.linalg.norm(end - start))
+        errors.extend(np.linalg.norm(offsets - np.outer(along, direction), axis=1))
+    if not errors:
+        return {}
+    return {'mean_m': round(float(np.mean(errors)), 4), 'max_m': round(float(np.max(errors)), 4),
+            'samples': len(errors)}
 
 
-def _stamp_ns(message) -> int:
-    return message.header.stamp.sec * 1_000_000_000 + message.header.stamp.nanosec
+def recording_summary(recording: Path) -> dict:
+    """Message count and rate of every recorded topic."""
+    times: dict[str, list[int]] = {}
+    for topic, log_time, _ in read_messages(recording):
+        times.setdefault(topic, []).append(log_time)
+    report = {}
+    for topic, stamps in sorted(times.items()):
+        span = (stamps[-1] - stamps[0]) * 1e-9
+        report[topic] = {'messages': len(stamps),
+                         'rate_hz': round((len(stamps) - 1) / span, 2) if span > 0 else None}
+    return report
 
 
-def _frames_in_order(images: list) -> bool:
-    indices = [synthetic_media.frame_index_from_brightness(image_codec.decode(m)) % 50 for m in images]
-    return all((b - a) % 50 == 1 for a, b in zip(indices, indices[1:]))
+def perception_summaries(recording: Path) -> dict:
+    """What each perception node with a summariser saw (see PERCEPTION_SUMMARIES)."""
+    found = {}
+    for module_name, function in PERCEPTION_SUMMARIES.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        found[module_name.rsplit('.', 2)[-2]] = getattr(module, function)(recording)
+    return found
 
 
-def _contact_sheet(images: list, path: Path, count: int = 8) -> Path:
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+def plot_trajectory(trajectory: np.ndarray, steps: list[dict], path: Path) -> Path:
+    """Top view of the flown path against the planned square, and altitude over time."""
+    from mmchat_ros.bench.plots import plt, save
 
-    picks = np.linspace(0, len(images) - 1, min(count, len(images))).astype(int)
-    fig, axes = plt.subplots(2, (len(picks) + 1) // 2, figsize=(12, 4.5), squeeze=False)
+    fig, (top, side) = plt.subplots(1, 2, figsize=(12, 5))
+    legs = [s['leg'] for s in steps if s['leg']]
+    planned = np.array([legs[0][0]] + [leg[1] for leg in legs]) if legs else np.zeros((0, 3))
+    top.plot(planned[:, 0], planned[:, 1], 'k--', label='planned square')
+    top.plot(trajectory[:, 1], trajectory[:, 2], color='tab:blue', label='flown (ground truth)')
+    top.set_aspect('equal')
+    top.set_xlabel('x (m, east)')
+    top.set_ylabel('y (m, north)')
+    top.legend()
+    top.set_title('top view, odom frame')
+    side.plot(trajectory[:, 0], trajectory[:, 3], color='tab:green')
+    for step in steps:
+        side.axvline(step['sim_start_s'], color='grey', linewidth=0.6)
+        side.annotate(step['step'], (step['sim_start_s'], ALTITUDE_M + 0.15), rotation=90, fontsize=7)
+    side.set_xlabel('sim time (s)')
+    side.set_ylabel('altitude (m)')
+    side.set_title('altitude')
+    save(fig, path)
+    return path
+
+
+def plot_frames(recording: Path, path: Path, count: int = 8) -> Path:
+    """A contact sheet of camera frames from the recording (annotated ones when there are)."""
+    from mmchat_ros.bench.plots import plt, save
+
+    images = {'/camera/image_raw': [], '/detections/image_annotated': []}
+    for topic, _, message in read_messages(recording, topics=list(images)):
+        images[topic].append(message)
+    frames = images['/detections/image_annotated'] or images['/camera/image_raw']
+    fig, axes = plt.subplots(2, (count + 1) // 2, figsize=(14, 5), squeeze=False)
     for ax in axes.flat:
         ax.axis('off')
-    for ax, i in zip(axes.flat, picks):
-        message = images[i]
-        ax.imshow(image_codec.decode(message)[:, :, ::-1])
-        ax.set_title(f'#{i}  t={ros_io.seconds(message.header.stamp) % 100:.2f} s', fontsize=8)
-    fig.suptitle(f'{len(images)} frames recorded from /camera/image_raw')
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    for ax, i in zip(axes.flat, np.linspace(0, len(frames) - 1, min(count, len(frames))).astype(int)):
+        message = frames[i]
+        pixels = image_codec.decode(message)
+        ax.imshow(pixels[:, :, ::-1] if message.encoding == 'bgr8' else pixels)
+        ax.set_title(f't = {ros_io.seconds(message.header.stamp):.1f} s', fontsize=8)
+    source = 'annotated detections' if images['/detections/image_annotated'] else 'camera'
+    fig.suptitle(f'{len(frames)} frames recorded ({source})')
+    save(fig, path)
     return path
 
 
@@ -99,20 +203,17 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m mmchat_ros.demo`."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', type=Path, default=Path('demo_output'))
-    parser.add_argument('--seconds', type=float, default=5.0)
+    parser.add_argument('--fast', action='store_true', help='run the simulation as fast as possible')
     args = parser.parse_args(argv)
-    summary = run(args.out, args.seconds)
-    for topic, stats in summary['topics'].items():
-        print(f"[demo] {topic:28s} {stats['messages']:5d} messages  {stats['rate_hz'] or 0:6.2f} Hz")
-    camera = summary.get('camera')
-    if not camera:
-        print('[demo] no camera images were recorded', file=sys.stderr)
-        return 1
-    print(f"[demo] camera: {camera['frames']} frames {camera['size'][0]}x{camera['size'][1]} "
-          f"{camera['encoding']} in {camera['frame_id']}, in order: {camera['video_frames_in_order']}")
-    print(f'[demo] results: {args.out / "summary.json"}, {summary["contact_sheet"]}, '
-          f'{summary["recording"]}')
-    return 0
+    summary = fly(args.out, real_time=not args.fast)
+    tracking = summary['tracking']
+    print(f"[demo] mission {'succeeded' if summary['mission_succeeded'] else 'FAILED'}; "
+          f"square tracking error mean {tracking.get('mean_m', math.nan):.3f} m, "
+          f"max {tracking.get('max_m', math.nan):.3f} m; real-time factor {summary['real_time_factor']}")
+    for name, seen in summary['perception'].items():
+        print(f'[demo] {name}: {json.dumps(seen)[:300]}')
+    print(f"[demo] results in {args.out}/: summary.json, demo.mcap, {', '.join(Path(p).name for p in summary['plots'])}")
+    return 0 if summary['mission_succeeded'] else 1
 
 
 if __name__ == '__main__':

@@ -88,8 +88,8 @@ def encode(image: np.ndarray, encoding: str) -> ImageFields:
     height, width = image.shape[:2]
     if height == 0 or width == 0:
         raise ImageFormatError(f'empty image: {width}x{height}')
-    contiguous = np.ascontiguousarray(image)
+    data = array.array('B')
+    data.frombytes(memoryview(np.ascontiguousarray(image)).cast('B'))   # one copy, no bytes object
     return ImageFields(height=height, width=width, encoding=encoding,
                        is_bigendian=int(sys.byteorder == 'big'),
-                       step=width * channels * dtype.itemsize,
-                       data=array.array('B', contiguous.tobytes()))
+                       step=width * channels * dtype.itemsize, data=data)

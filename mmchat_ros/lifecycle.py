@@ -22,6 +22,9 @@ class AutostartLifecycleNode(LifecycleNode):
             self._autostart_timer = self.create_timer(0.0, self._autostart)
 
     def _autostart(self) -> None:
+        if self._autostart_timer.is_canceled():      # an executor may deliver a queued tick late
+            return
+        self._autostart_timer.cancel()
         self.destroy_timer(self._autostart_timer)
         if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
             self.trigger_activate()

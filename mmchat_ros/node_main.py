@@ -7,9 +7,12 @@ import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
+from mmchat_ros.runtime import keep_freed_image_buffers
+
 
 def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> int:
     """Run one node in its own process until shutdown; returns a process exit code."""
+    keep_freed_image_buffers()
     rclpy.init(args=args)
     node = None
     try:

@@ -17,8 +17,10 @@ SENSOR_QOS: QoSProfile = qos_profile_sensor_data
 def image_msg(image: np.ndarray, encoding: str, header: Header) -> Image:
     """A sensor_msgs/Image holding `image` (see image_codec.encode for the checks)."""
     fields = image_codec.encode(image, encoding)
-    return Image(header=header, height=fields.height, width=fields.width, encoding=fields.encoding,
-                 is_bigendian=fields.is_bigendian, step=fields.step, data=fields.data)
+    msg = Image(header=header, height=fields.height, width=fields.width, encoding=fields.encoding,
+                is_bigendian=fields.is_bigendian, step=fields.step)
+    msg.data = fields.data          # assigned after construction: the constructor would copy it
+    return msg
 
 
 def image_array(msg: Image, expected: tuple[str, ...] | None = None) -> np.ndarray:

@@ -50,11 +50,13 @@ def spin_until(executor, predicate, timeout_s: float) -> bool:
 
 @pytest.fixture
 def run_profile():
-    """Start a profile in-process: run_profile('sim', overrides={...}, record_path=...)."""
+    """Start a profile (by name, or a graph.Profile) in-process: run_profile('sim', overrides={...})."""
     runners = []
 
-    def start(name: str = 'sim', **kwargs) -> GraphRunner:
-        runner = GraphRunner(graph.load_profile(name), **kwargs).start()
+    def start(profile: str | graph.Profile = 'sim', **kwargs) -> GraphRunner:
+        if isinstance(profile, str):
+            profile = graph.load_profile(profile)
+        runner = GraphRunner(profile, **kwargs).start()
         runners.append(runner)
         return runner
 

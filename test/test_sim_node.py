@@ -8,7 +8,7 @@ from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import BatteryState, CameraInfo, Image, Imu
 
-from mmchat_ros import ros_io
+from mmchat_ros import graph, ros_io
 from mmchat_ros.msg import DetectionArray, MotorCommand
 from mmchat_ros.ros_io import SENSOR_QOS
 
@@ -46,7 +46,9 @@ class Listener(Node):
 
 
 def start(run_profile, listener_kwargs=None, **sim_overrides):
-    runner = run_profile('sim', overrides={'sim': {**FAST, **sim_overrides}})
+    """The sim profile's simulator node alone, and a Listener standing in for the controller."""
+    alone = graph.Profile('sim_alone', 'the simulator node', (graph.load_profile('sim').node('sim'),))
+    runner = run_profile(alone, overrides={'sim': {**FAST, **sim_overrides}})
     listener = Listener(runner.context, **(listener_kwargs or {}))
     runner.add_node(listener)
     return runner, listener

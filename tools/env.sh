@@ -8,7 +8,10 @@
 #                 wheels in .venv. LD_LIBRARY_PATH must hold our libraries before Python starts (the
 #                 wheels' bootstrap re-executes Python with the inherited value extended).
 #   system mode   whatever /opt/ros/<distro>/setup.bash and install/setup.bash set.
-# ROS_DOMAIN_ID, ROS_LOCALHOST_ONLY, FASTDDS_* and RMW_* are left as they are.
+#   DDS (only where unset): ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST keeps all DDS traffic on this
+#                 machine (set SUBNET to reach a robot or rviz elsewhere); FASTDDS_DEFAULT_PROFILES_FILE
+#                 = config/fastdds/shm_large_images.xml so images cross processes by shared memory
+#                 without loss. ROS_DOMAIN_ID and RMW_* are left as they are.
 
 MMCHAT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export MMCHAT_ROOT
@@ -57,5 +60,7 @@ fi
 export VIRTUAL_ENV=$MMCHAT_ROOT/.venv
 _mmchat_prepend PATH "$VIRTUAL_ENV/bin"
 export MUJOCO_GL=${MUJOCO_GL:-egl}
+export ROS_AUTOMATIC_DISCOVERY_RANGE=${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}
+export FASTDDS_DEFAULT_PROFILES_FILE=${FASTDDS_DEFAULT_PROFILES_FILE:-$MMCHAT_ROOT/config/fastdds/shm_large_images.xml}
 unset _mmchat_mode _mmchat_ros_setup
 unset -f _mmchat_prepend
