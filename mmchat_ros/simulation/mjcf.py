@@ -146,6 +146,8 @@ def build(world: World, vehicle: VehicleModel, physics_dt_s: float = 0.001, seed
     <global offwidth="1280" offheight="960"/>
     <headlight ambient=".35 .35 .35" diffuse=".45 .45 .45" specular="0 0 0"/>
     <quality shadowsize="0"/>
+    <!-- clip planes are fractions of the model's extent: near ~1 cm, so a landed camera sees the floor -->
+    <map znear="0.001" zfar="8"/>
   </visual>
   <asset>
     {assets_xml}
