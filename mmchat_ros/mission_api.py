@@ -36,6 +36,10 @@ from mmchat_ros.geometry import yaw_of
 from mmchat_ros.msg import Command, VehicleState
 
 
+#: After a result, wait up to this long for a newer vehicle/state (it is published at 25 Hz).
+STATE_CATCH_UP_S = 0.5
+
+
 class MissionResult(NamedTuple):
     """How one mission step ended."""
 
@@ -71,6 +75,7 @@ class Drone:
         self.timeout_s = timeout_s
         self.server_timeout_s = server_timeout_s
         self.state: VehicleState | None = None
+        self._states_received = 0
         self.feedback: ExecuteCommand.Feedback | None = None
         self._client = ActionClient(node, ExecuteCommand, 'execute_command')
         node.create_subscription(VehicleState, 'vehicle/state', self._on_state, 10)
@@ -81,6 +86,7 @@ class Drone:
 
     def _on_state(self, msg: VehicleState) -> None:
         self.state = msg
+        self._states_received += 1
 
     # ------------------------------------------------------------------------------ verbs
     def wait_until_ready(self, timeout_s: float | None = None) -> bool:
@@ -181,6 +187,8 @@ class Drone:
             return MissionResult(False, f'timed out after {timeout_s:g} s; canceled, holding '
                                         'position')
         result = result_future.result().result
+        seen = self._states_received                 # let `state` catch up with the result
+        self.spin_until(lambda: self._states_received > seen, STATE_CATCH_UP_S)
         return MissionResult(bool(result.success), result.reason)
 
     def _on_feedback(self, msg) -> None:

@@ -40,7 +40,7 @@ def test_a_scripted_mission_takes_off_flies_waypoints_turns_and_lands():
         landed = drone.land()
         assert landed.success and 'landed' in landed.reason
         assert truth().position_m[2] < 0.1
-        assert drone.state.mode in (VehicleState.MODE_LANDING, VehicleState.MODE_LANDED)
+        assert drone.state.mode == VehicleState.MODE_LANDED
     finally:
         drone.close()
         runner.shutdown()
