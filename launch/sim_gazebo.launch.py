@@ -10,8 +10,8 @@ import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import (DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction,
-                            SetEnvironmentVariable)
+from launch.actions import (DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription,
+                            OpaqueFunction, SetEnvironmentVariable)
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
@@ -30,8 +30,11 @@ def _gazebo_and_nodes(context):
     bridge = Node(package='ros_gz_bridge', executable='parameter_bridge', output='screen',
                   parameters=[{'config_file': os.path.join(share, 'sim', 'gazebo', 'bridge.yaml'),
                                'use_sim_time': True}])
+    # The quadrotor's MulticopterVelocityControl ignores cmd_vel until it is enabled.
+    enable = ExecuteProcess(cmd=['ros2', 'topic', 'pub', '--once', '--wait-matching-subscriptions', '1',
+                                 '/gazebo/enable_velocity_control', 'std_msgs/msg/Bool', '{data: true}'])
     nodes = [Node(**arguments) for arguments in launch_node_arguments(load_profile('gazebo'))]
-    return [gz_sim, bridge, *nodes]
+    return [gz_sim, bridge, enable, *nodes]
 
 
 def generate_launch_description() -> LaunchDescription:

@@ -53,3 +53,17 @@ def test_bridge_publishes_what_the_built_in_simulator_publishes():
     assert {'/clock', '/imu', '/sim/odom', '/camera/image_raw'} <= to_ros
     for entry in bridge:
         assert entry['ros_type_name'].count('/') == 2 and entry['gz_type_name'].startswith('gz.msgs.')
+
+
+def test_gazebo_profile_is_served_by_the_bridge():
+    """What the gazebo profile expects from outside comes over the bridge; cmd_vel goes back."""
+    bridge = yaml.safe_load((GAZEBO / 'bridge.yaml').read_text())
+    to_ros = {e['ros_topic_name'] for e in bridge if e['direction'] == 'GZ_TO_ROS'}
+    to_gz = {e['ros_topic_name'] for e in bridge if e['direction'] == 'ROS_TO_GZ'}
+    profile = graph.load_profile('gazebo')
+    assert {'/clock', '/imu', '/sim/odom', '/camera/image_raw', '/battery'} <= set(profile.external_topics)
+    assert to_ros <= set(profile.external_topics)
+    controller = profile.node('flight_controller')
+    assert dict(controller.remappings)['cmd_vel'] in to_gz
+    parameters = yaml.safe_load((graph.share_dir() / controller.parameters[0]).read_text())
+    assert parameters['flight_controller']['ros__parameters']['vehicle_interface'] == 'twist'
