@@ -155,7 +155,7 @@ def warnings(player, level):
             if s.level == level and s.name.endswith('slam')]
 
 
-def test_bad_images_are_rejected_with_a_reason_and_good_ones_still_tracked(
+def test_bad_images_are_rejected_and_a_dead_slam_process_is_restarted(
         ros_context, executor, short_sequence):
     node, player = start(ros_context, executor, (short_sequence[:0],))
     frame = short_sequence[0]
@@ -186,6 +186,24 @@ def test_bad_images_are_rejected_with_a_reason_and_good_ones_still_tracked(
     send(frame.image, t + 0.3)
     assert spin_until(executor, lambda: player.last_state().frames_processed > processed, 5.0)
     assert player.last_state().frames_rejected == 3
+
+    # ORB-SLAM3's process dies: the node reports it and starts a new one from the next camera_info.
+    node._session.backend._process.kill()
+    send(frame.image, t + 0.4)
+    assert spin_until(executor, lambda: any('SLAM failed' in m for m in warnings(player, DiagnosticStatus.ERROR)),
+                      3.0)
+
+    def starts():
+        return [v.value for d in player.records['diagnostics'] for s in d.status
+                if s.name.endswith('slam') for v in s.values if v.key == 'SLAM starts']
+    for k in range(1, 60):
+        send(frame.image, t + 0.4 + 0.05 * k)
+        if starts()[-1:] == ['2']:
+            break
+    assert starts()[-1:] == ['2'], starts()[-3:]
+    count = len(player.records['state'])
+    send(frame.image, t + 3.5)
+    assert spin_until(executor, lambda: len(player.records['state']) > count, 3.0)    # tracking again
 
 
 def lifecycle_state(executor, asker) -> int:

@@ -20,7 +20,9 @@ Service:
 Lifecycle (AutostartLifecycleNode): configure checks the ORB parameters, the camera mount and the
 vocabulary (decompressing the shipped one once); a problem leaves the node unconfigured with the
 reason logged. ORB-SLAM3 itself starts on the first camera_info once active (its settings need the
-intrinsics). Frames are paced at `fps`: a newer frame replaces one still waiting.
+intrinsics), in a child process (mmchat_ros.slam.backend.IsolatedBackend): if it dies, the odometry
+turns NaN, the error is logged and the next camera_info starts it again. Frames are paced at `fps`:
+a newer frame replaces one still waiting.
 """
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ import time
 
 import cv2
 import numpy as np
-from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion, TransformStamped, Twist, Vector3
+from geometry_msgs.msg import (Point, Pose, PoseStamped, PoseWithCovariance, Quaternion, TransformStamped,
+                               Twist, Vector3)
 from nav_msgs.msg import Odometry, Path as PathMsg
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.lifecycle import State, TransitionCallbackReturn
@@ -125,6 +128,7 @@ class SlamNode(AutostartLifecycleNode):
         self._loops: list = []
         self._service = None
         self._settings_dir: Path | None = None
+        self._starts = 0
         self._reset_counters()
 
     def _declare(self, name: str, default, description: str) -> None:
@@ -252,6 +256,8 @@ class SlamNode(AutostartLifecycleNode):
                                max_residual_fraction=self._param('scale.max_residual_fraction'))
         self._session = SlamSession(backend, scale)
         self._calibration = calibration
+        self._starts += 1
+        self._diagnostics.set_value('SLAM starts', self._starts)
         self.get_logger().info(f"{self._param('backend')} started in {time.monotonic() - started:.1f} s "
                                f'for {msg.width}x{msg.height} at {self._param("fps")} Hz')
         self._diagnostics.set_status(OK, 'initialising')
@@ -319,12 +325,28 @@ class SlamNode(AutostartLifecycleNode):
         self._last_processed_wall, self._last_stamp = now, stamp
         imu, altitude = self._nearest(self._imu, stamp), self._nearest(self._altitude, stamp)
         body = (imu[1], altitude[1], altitude[2]) if imu and altitude else None
-        out = self._session.process(grey, stamp, body)
+        try:
+            out = self._session.process(grey, stamp, body)
+        except BackendError as exc:
+            self._backend_failed(exc, msg.header)
+            return
         self._diagnostics.record('frame', out.seconds)
         estimator = self._session.scale_estimator
         self._diagnostics.set_value('scale climb tracked (m)', round(estimator.climb_m, 3))
         self._diagnostics.set_value('scale fit residual (m)', round(estimator.residual_m, 4))
         self._publish_frame(out, msg.header)
+
+    def _backend_failed(self, exc: BackendError, header: Header) -> None:
+        """SLAM's process died: invalidate the odometry, drop the session (the next camera_info
+        starts a new one)."""
+        self.get_logger().error(f'SLAM failed: {exc}; restarting on the next camera_info')
+        self._diagnostics.set_status(ERROR, f'SLAM failed: {exc}')
+        if self._odometry_started:
+            self._odometry_valid = False
+            self._odom_pub.publish(Odometry(
+                header=Header(stamp=header.stamp, frame_id=self._param('map_frame')),
+                child_frame_id=self._param('base_frame'), pose=PoseWithCovariance(pose=NAN_POSE)))
+        self._close_session()
 
     def _publish_frame(self, out: FrameOutput, image_header: Header) -> None:
         if out.new_map:
@@ -416,7 +438,12 @@ class SlamNode(AutostartLifecycleNode):
         if self._session is None:
             response.success, response.message = False, 'SLAM has not started (no camera_info yet)'
             return response
-        self._session.reset()
+        try:
+            self._session.reset()
+        except BackendError as exc:
+            self._backend_failed(exc, Header(stamp=self.get_clock().now().to_msg()))
+            response.success, response.message = False, f'SLAM failed: {exc}'
+            return response
         self._raw_path.clear()
         self._raw_points = np.zeros((0, 3))
         self.get_logger().info('map reset on request')

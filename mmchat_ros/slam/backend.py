@@ -106,9 +106,105 @@ class OrbSlam3Python:
 
 BACKENDS: dict[str, Callable[[Path, Path], MonocularSlam]] = {'orbslam3-python': OrbSlam3Python}
 
+#: Seconds to wait for a child process to load the vocabulary (ORBvoc.txt: tens of seconds).
+START_TIMEOUT_S = 300.0
+CALL_TIMEOUT_S = 60.0
 
-def open_backend(name: str, vocabulary: Path, settings: Path) -> MonocularSlam:
-    """Start the named binding on a plain-text vocabulary and a settings file."""
+
+def _serve(connection, name: str, vocabulary: Path, settings: Path) -> None:
+    """Child process: run one backend, answer ('track', image, t) / ('reset',) / ('close',)."""
+    try:
+        backend = BACKENDS[name](vocabulary, settings)
+    except Exception as exc:               # reported to the parent, which raises BackendError
+        connection.send(('error', f'{type(exc).__name__}: {exc}'))
+        return
+    connection.send(('ready', None))
+    try:
+        while True:
+            command, *arguments = connection.recv()
+            if command == 'track':
+                connection.send(('ok', backend.track(*arguments)))
+            elif command == 'reset':
+                backend.reset()
+                connection.send(('ok', None))
+            else:
+                break
+    except (EOFError, OSError):
+        pass                               # the parent went away
+    finally:
+        backend.close()
+        connection.close()
+
+
+class IsolatedBackend:
+    """A backend in its own process.
+
+    ORB-SLAM3 keeps the camera intrinsics and image bounds of the first frame it ever saw in static
+    members of its Frame class, so a second system in one process with another camera silently
+    tracks with the first one's geometry; and it ends the whole process on some errors. In a child
+    process neither reaches the ROS node (or the other nodes sharing its process): a crash becomes
+    a BackendError.
+    """
+
+    def __init__(self, name: str, vocabulary: Path, settings: Path) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context('spawn')    # no fork of a process with ROS threads
+        self._connection, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, name, vocabulary, settings),
+                                        name=f'slam-{name}', daemon=True)
+        self._process.start()
+        child.close()
+        status, detail = self._receive(START_TIMEOUT_S, 'start')
+        if status == 'error':
+            self._process.join(5.0)
+            raise BackendError(f'{name} did not start: {detail}')
+
+    def _receive(self, timeout_s: float, what: str):
+        try:
+            if not self._connection.poll(timeout_s):
+                self._stop()
+                raise BackendError(f'SLAM process did not answer {what} within {timeout_s:.0f} s')
+            return self._connection.recv()
+        except (EOFError, OSError):
+            self._process.join(2.0)
+            raise BackendError(f'SLAM process ended during {what} (exit code '
+                               f'{self._process.exitcode})') from None
+
+    def _call(self, *message):
+        try:
+            self._connection.send(message)
+        except (OSError, ValueError):
+            raise BackendError(f'SLAM process is gone (exit code {self._process.exitcode})') from None
+        return self._receive(CALL_TIMEOUT_S, message[0])[1]
+
+    def track(self, image: np.ndarray, timestamp_s: float) -> TrackResult:
+        return self._call('track', np.ascontiguousarray(image), float(timestamp_s))
+
+    def reset(self) -> None:
+        self._call('reset')
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            try:
+                self._connection.send(('close',))
+            except (OSError, ValueError):
+                pass
+            self._process.join(10.0)
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(5.0)
+        self._connection.close()
+
+
+def open_backend(name: str, vocabulary: Path, settings: Path, isolated: bool = True) -> MonocularSlam:
+    """Start the named binding on a plain-text vocabulary and a settings file (in its own process
+    unless `isolated` is false)."""
     if name not in BACKENDS:
         raise BackendError(f"unknown SLAM backend '{name}' (known: {', '.join(BACKENDS)})")
+    if isolated:
+        return IsolatedBackend(name, Path(vocabulary), Path(settings))
     return BACKENDS[name](Path(vocabulary), Path(settings))
