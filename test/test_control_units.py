@@ -45,7 +45,7 @@ def test_mavlink_attitude_converts_to_enu_flu(roll, pitch, yaw):
 
 def test_quaternion_helpers_agree():
     q = geo.quat_from_euler(0.1, -0.2, 0.7)
-    assert geo.quat_from_matrix(geo.rotation_matrix(q)) == pytest.approx(q)
+    assert geo.quaternion_from_matrix(geo.rotation_matrix(q)) == pytest.approx(q)
     assert geo.yaw_of(q) == pytest.approx(0.7)
     turn = geo.quat_between([0, 0, 1], [1, 0, 0])
     assert geo.rotation_vector(turn) == pytest.approx([0, math.pi / 2, 0])

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from mmchat_ros.calibration import CameraCalibration
-from mmchat_ros.geometry import rotation_matrix
+from mmchat_ros.geometry import quaternion_from_matrix, rotation_matrix
 from mmchat_ros.slam import datasets, metrics
-from mmchat_ros.slam.poses import Trajectory, invert, optical_from_body, pose_matrix, quaternion_from_matrix
+from mmchat_ros.slam.poses import Trajectory, invert, optical_from_body, pose_matrix
 from mmchat_ros.slam.scale import AnchorSample, ScaleEstimator
 from mmchat_ros.slam.settings import OrbParameters, SettingsError, settings_text
 

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from mmchat_ros.geometry import rotation_matrix, yaw_of  # noqa: F401  (re-exported)
+from mmchat_ros.geometry import quaternion_from_matrix, rotation_matrix, yaw_of  # noqa: F401  (re-exported)
 
 #: Maps an NED vector to ENU and back (the matrix is its own inverse).
 NED_TO_ENU = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, -1.0]])
@@ -31,25 +31,6 @@ def quat_normalized(q: Sequence[float]) -> np.ndarray:
     if not math.isfinite(norm) or norm < 1e-9:
         raise ValueError(f'not a rotation quaternion: {q.tolist()}')
     return q / norm
-
-
-def quat_from_matrix(r: np.ndarray) -> np.ndarray:
-    """The unit quaternion (w >= 0) of rotation matrix `r`."""
-    trace = r[0, 0] + r[1, 1] + r[2, 2]
-    if trace > 0:
-        s = 2.0 * math.sqrt(trace + 1.0)
-        q = [(r[2, 1] - r[1, 2]) / s, (r[0, 2] - r[2, 0]) / s, (r[1, 0] - r[0, 1]) / s, 0.25 * s]
-    elif r[0, 0] > r[1, 1] and r[0, 0] > r[2, 2]:
-        s = 2.0 * math.sqrt(1.0 + r[0, 0] - r[1, 1] - r[2, 2])
-        q = [0.25 * s, (r[0, 1] + r[1, 0]) / s, (r[0, 2] + r[2, 0]) / s, (r[2, 1] - r[1, 2]) / s]
-    elif r[1, 1] > r[2, 2]:
-        s = 2.0 * math.sqrt(1.0 + r[1, 1] - r[0, 0] - r[2, 2])
-        q = [(r[0, 1] + r[1, 0]) / s, 0.25 * s, (r[1, 2] + r[2, 1]) / s, (r[0, 2] - r[2, 0]) / s]
-    else:
-        s = 2.0 * math.sqrt(1.0 + r[2, 2] - r[0, 0] - r[1, 1])
-        q = [(r[0, 2] + r[2, 0]) / s, (r[1, 2] + r[2, 1]) / s, 0.25 * s, (r[1, 0] - r[0, 1]) / s]
-    q = np.array(q)
-    return quat_normalized(-q if q[3] < 0 else q)
 
 
 def quat_from_yaw(yaw: float) -> np.ndarray:
@@ -117,7 +98,7 @@ yaw_enu_from_ned = yaw_ned_from_enu
 def quat_enu_flu_from_ned_frd(roll: float, pitch: float, yaw: float) -> np.ndarray:
     """The FLU->ENU attitude of a body whose FRD->NED attitude has these Euler angles (MAVLink)."""
     r_ned_frd = rotation_matrix(quat_from_euler(roll, pitch, yaw))
-    return quat_from_matrix(NED_TO_ENU @ r_ned_frd @ FRD_TO_FLU)
+    return quaternion_from_matrix(NED_TO_ENU @ r_ned_frd @ FRD_TO_FLU)
 
 
 def finite(*values: float | Sequence[float]) -> bool:

@@ -47,7 +47,7 @@ from std_srvs.srv import Trigger
 from mmchat_ros import graph
 from mmchat_ros.calibration import CalibrationError, CameraCalibration
 from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
-from mmchat_ros.geometry import rotation_matrix
+from mmchat_ros.geometry import quaternion_from_matrix, rotation_matrix
 from mmchat_ros.image_codec import ImageFormatError
 from mmchat_ros.lifecycle import AutostartLifecycleNode
 from mmchat_ros.msg import SlamState
@@ -55,7 +55,7 @@ from mmchat_ros.node_main import run_node
 from mmchat_ros.ros_io import SENSOR_QOS, image_array, seconds
 from mmchat_ros.slam import vocabulary
 from mmchat_ros.slam.backend import BackendError, TrackingState, open_backend
-from mmchat_ros.slam.poses import invert, optical_from_body, quaternion_from_matrix
+from mmchat_ros.slam.poses import invert, optical_from_body
 from mmchat_ros.slam.scale import ScaleEstimator
 from mmchat_ros.slam.session import FrameOutput, SlamSession
 from mmchat_ros.slam.settings import OrbParameters, SettingsError, write_settings
