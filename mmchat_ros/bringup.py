@@ -47,6 +47,7 @@ def make_executor(kind: str, context: Context) -> Executor:
 # Subcommands that live in other modules: name -> module with HELP, add_arguments(parser) and
 # run(args) -> exit code. Such a module imports heavy libraries inside run(), not at import time.
 TOOL_COMMANDS: dict[str, str] = {
+    'build-engine': 'mmchat_ros.detection.engines',
     'build-vocab': 'mmchat_ros.slam.build_vocab',
     'slam-offline': 'mmchat_ros.slam.offline',
 }

@@ -1,0 +1,275 @@
+"""Detector node: YOLO detection and tracking with persistent IDs on camera images (lifecycle).
+
+Subscribes:
+  image        (sensor_msgs/Image, best effort, keep last 1: only the newest frame is processed)
+  camera_info  (sensor_msgs/CameraInfo, for the rviz markers; a 90 degree pinhole until it arrives)
+Publishes (only while active):
+  detections       (mmchat_ros/DetectionArray): header copied unchanged from the image; track_id,
+                   track_state and track_age_s filled when a tracker runs
+  image_annotated  (sensor_msgs/Image bgr8, same header): boxes, classes, scores, track IDs
+  markers          (visualization_msgs/MarkerArray): each box drawn at marker_depth_m in front of
+                   the camera, in the image's optical frame (REP-103)
+
+The model loads in on_configure; a missing or corrupt model, an unknown class or a backend this
+machine cannot run (a .engine without TensorRT and a GPU) fails the configure transition: the node
+stays up, unconfigured, with the reason in the log and on /diagnostics.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import cv2
+import numpy as np
+from geometry_msgs.msg import Point
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.exceptions import ParameterUninitializedException
+from rclpy.lifecycle import State, TransitionCallbackReturn
+from rclpy.parameter import Parameter
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import ColorRGBA
+from visualization_msgs.msg import Marker, MarkerArray
+
+from mmchat_ros import graph, image_codec
+from mmchat_ros.detection import tracking
+from mmchat_ros.detection.backends import MIN_IMAGE_SIDE_PX, Box, ModelError, YoloDetector
+from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
+from mmchat_ros.lifecycle import AutostartLifecycleNode
+from mmchat_ros.msg import Detection, DetectionArray
+from mmchat_ros.node_main import run_node
+from mmchat_ros.ros_io import SENSOR_QOS, bgr_array, image_msg, seconds
+
+LATEST_FRAME_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
+                              reliability=ReliabilityPolicy.BEST_EFFORT)
+DEFAULT_MODEL = 'models/detector/sim_yolo11n_int8.onnx'
+FALLBACK_FOV_DEG = 90.0
+STAMP_JUMP_BACK_S = 1.0      # stamps going back further than this (a replay restarting) reset tracks
+
+
+def track_colour(track_id: int) -> tuple[int, int, int]:
+    """A stable, distinct BGR colour per track (golden-angle hues); grey when untracked."""
+    if track_id < 0:
+        return (200, 200, 200)
+    hue = int((track_id * 137.508) % 180)
+    b, g, r = cv2.cvtColor(np.array([[[hue, 220, 255]]], np.uint8), cv2.COLOR_HSV2BGR)[0, 0]
+    return int(b), int(g), int(r)
+
+
+class DetectorNode(AutostartLifecycleNode):
+    """Runs the detector and tracker on the newest camera frame, at most max_rate_hz times a second."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__('detector', **kwargs)
+        p = self._declare
+        p('model', DEFAULT_MODEL, '.pt, .onnx (fp32 or int8) or .engine; relative paths are under the '
+          'package share directory')
+        p('conf', 0.3, 'lowest detection confidence')
+        p('iou', 0.5, 'NMS IoU threshold')
+        p('imgsz', 320, 'inference size, pixels (must match a fixed-size .onnx / .engine)')
+        self.declare_parameter('classes', Parameter.Type.STRING_ARRAY, ParameterDescriptor(
+            description='class names or ids to keep; unset or [] keeps all'))
+        p('device', 'cpu', "'cpu', or 'cuda:0' for .pt / .engine on an NVIDIA GPU")
+        p('max_rate_hz', 10.0, 'most frames processed per second (wall time); 0: every frame')
+        p('tracker', 'reid', f"one of {', '.join(tracking.TRACKERS)}")
+        p('annotate', True, 'publish image_annotated')
+        p('marker_depth_m', 3.0, 'distance at which boxes are drawn as rviz markers')
+        self._diagnostics = NodeDiagnostics(self)
+        self._diagnostics.set_status(WARN, 'unconfigured')
+        self._detector: YoloDetector | None = None
+        self._tracker: tracking.Tracker | None = None
+        self._camera_info: CameraInfo | None = None
+        self._last_run = -math.inf
+        self._last_stamp_s: float | None = None
+        self._counts = {'processed': 0, 'skipped (rate)': 0, 'bad images': 0, 'inference errors': 0}
+        self._inputs = []
+        self._detections_pub = self.create_lifecycle_publisher(DetectionArray, 'detections', 10)
+        self._annotated_pub = self.create_lifecycle_publisher(Image, 'image_annotated', SENSOR_QOS)
+        self._markers_pub = self.create_lifecycle_publisher(MarkerArray, 'markers', 10)
+
+    def _declare(self, name: str, default, description: str) -> None:
+        self.declare_parameter(name, default, ParameterDescriptor(description=description))
+
+    def _param(self, name: str):
+        return self.get_parameter(name).value
+
+    def _classes(self) -> list[str]:
+        try:
+            return [c for c in self.get_parameter('classes').value if c.strip()]
+        except ParameterUninitializedException:
+            return []
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def on_configure(self, state: State) -> TransitionCallbackReturn:
+        """Load the model and make the tracker; failure leaves the node unconfigured."""
+        model = str(self._param('model'))
+        path = graph.share_dir() / model if model and not model.startswith('/') else model
+        try:
+            if self._param('tracker') not in tracking.TRACKERS:
+                raise ModelError(f"tracker '{self._param('tracker')}' is not one of "
+                                 f"{', '.join(tracking.TRACKERS)}")
+            detector = YoloDetector(path, imgsz=self._param('imgsz'), conf=self._param('conf'),
+                                    iou=self._param('iou'), device=self._param('device'))
+            detector.classes = detector.class_ids(self._classes()) or None
+        except ModelError as exc:
+            self.get_logger().error(f'detector not configured: {exc}')
+            self._diagnostics.set_status(ERROR, f'not configured: {exc}')
+            return TransitionCallbackReturn.FAILURE
+        self._detector = detector
+        self._reset_tracker()
+        self._inputs = [
+            self.create_subscription(Image, 'image', self._on_image, LATEST_FRAME_QOS),
+            self.create_subscription(CameraInfo, 'camera_info', self._on_camera_info, SENSOR_QOS)]
+        self._diagnostics.set_value('model', str(path))
+        self._diagnostics.set_value('backend', detector.backend)
+        self._diagnostics.set_status(OK, f'configured: {detector.backend} model {path}')
+        self.get_logger().info(
+            f"loaded {path} ({detector.backend}, classes {list(detector.names.values())}), imgsz "
+            f"{detector.imgsz}, tracker {self._param('tracker')}, at most {self._param('max_rate_hz')} Hz")
+        return super().on_configure(state)
+
+    def on_activate(self, state: State) -> TransitionCallbackReturn:
+        self._diagnostics.set_status(OK, 'active')
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: State) -> TransitionCallbackReturn:
+        self._diagnostics.set_status(WARN, 'inactive')
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: State) -> TransitionCallbackReturn:
+        for subscription in self._inputs:
+            self.destroy_subscription(subscription)
+        self._inputs = []
+        self._detector = self._tracker = None
+        self._diagnostics.set_status(WARN, 'unconfigured')
+        return super().on_cleanup(state)
+
+    def _reset_tracker(self) -> None:
+        rate = self._param('max_rate_hz')
+        self._tracker = tracking.make_tracker(self._param('tracker'), rate if rate > 0 else 30.0)
+        self._last_stamp_s = None
+
+    # --- processing ----------------------------------------------------------------------------
+
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        self._camera_info = msg
+
+    def _on_image(self, msg: Image) -> None:
+        if not self._detections_pub.is_activated or self._detector is None:
+            return
+        rate = self._param('max_rate_hz')
+        now = time.monotonic()
+        if rate > 0 and now - self._last_run < 1.0 / rate:
+            self._count('skipped (rate)')
+            return
+        self._last_run = now
+        try:
+            image = bgr_array(msg)
+            if min(image.shape[:2]) < MIN_IMAGE_SIDE_PX:
+                raise image_codec.ImageFormatError(
+                    f'image {msg.width}x{msg.height} is smaller than {MIN_IMAGE_SIDE_PX} px')
+        except image_codec.ImageFormatError as exc:
+            self._count('bad images')
+            self.get_logger().warning(f'image skipped: {exc}', throttle_duration_sec=5.0)
+            self._diagnostics.set_status(WARN, f'image skipped: {exc}')
+            return
+        started = time.perf_counter()
+        try:
+            boxes = self._detector.detect(image)
+        except Exception as exc:  # a runtime failing on one frame must not take the node down
+            self._count('inference errors')
+            self.get_logger().error(f'inference failed: {type(exc).__name__}: {exc}',
+                                    throttle_duration_sec=5.0)
+            self._diagnostics.set_status(ERROR, f'inference failed: {exc}')
+            return
+        detections = self._track(boxes, image, seconds(msg.header.stamp))
+        self._detections_pub.publish(DetectionArray(header=msg.header, image_width=msg.width,
+                                                    image_height=msg.height, detections=detections))
+        if self._param('annotate'):
+            self._annotated_pub.publish(image_msg(self._annotate(image, detections), 'bgr8', msg.header))
+        self._markers_pub.publish(self._markers(msg, detections))
+        self._count('processed')
+        self._diagnostics.record('detections', time.perf_counter() - started)
+        self._diagnostics.set_status(OK, 'active')
+
+    def _count(self, key: str) -> None:
+        self._counts[key] += 1
+        self._diagnostics.set_value(key, self._counts[key])
+
+    def _track(self, boxes: list[Box], image: np.ndarray, stamp_s: float) -> list[Detection]:
+        names = self._detector.names
+        if self._tracker is None:
+            return [_detection(b.x1, b.y1, b.x2, b.y2, b.score, b.class_id, names) for b in boxes]
+        if self._last_stamp_s is not None and stamp_s < self._last_stamp_s - STAMP_JUMP_BACK_S:
+            self.get_logger().info('image stamps jumped back: tracks reset')
+            self._reset_tracker()
+        self._last_stamp_s = stamp_s
+        out = []
+        for track in self._tracker.update(boxes, image, stamp_s):
+            detection = _detection(*track.box_xyxy, track.score, track.class_id, names)
+            detection.track_id = track.track_id
+            detection.track_state = int(track.state)
+            detection.track_age_s = float(track.age_s)
+            out.append(detection)
+        return out
+
+    def _annotate(self, image: np.ndarray, detections: list[Detection]) -> np.ndarray:
+        canvas = image.copy()
+        for d in detections:
+            colour = track_colour(d.track_id)
+            x1, y1 = int(d.center_x_px - d.size_x_px / 2), int(d.center_y_px - d.size_y_px / 2)
+            x2, y2 = int(d.center_x_px + d.size_x_px / 2), int(d.center_y_px + d.size_y_px / 2)
+            lost = d.track_state == Detection.TRACK_LOST
+            cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, 1 if lost else 2)
+            label = d.class_name + (f' #{d.track_id}' if d.track_id >= 0 else '') + \
+                (' lost' if lost else f' {d.score:.2f}')
+            cv2.putText(canvas, label, (x1, max(10, y1 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.35, colour, 1,
+                        cv2.LINE_AA)
+        return canvas
+
+    def _markers(self, image: Image, detections: list[Detection]) -> MarkerArray:
+        fx, fy, cx, cy = self._intrinsics(image)
+        depth = float(self._param('marker_depth_m'))
+        markers = [Marker(header=image.header, ns='detections', action=Marker.DELETEALL)]
+        for i, d in enumerate(detections):
+            b, g, r = track_colour(d.track_id)
+            colour = ColorRGBA(r=r / 255, g=g / 255, b=b / 255, a=0.5 if d.track_state == Detection.TRACK_LOST else 1.0)
+            u1, v1 = d.center_x_px - d.size_x_px / 2, d.center_y_px - d.size_y_px / 2
+            u2, v2 = d.center_x_px + d.size_x_px / 2, d.center_y_px + d.size_y_px / 2
+            corners = [(u1, v1), (u2, v1), (u2, v2), (u1, v2), (u1, v1)]
+            points = [Point(x=(u - cx) / fx * depth, y=(v - cy) / fy * depth, z=depth) for u, v in corners]
+            box = Marker(header=image.header, ns='detections', id=2 * i, type=Marker.LINE_STRIP,
+                         action=Marker.ADD, points=points, color=colour)
+            box.pose.orientation.w = 1.0
+            box.scale.x = 0.02
+            label = Marker(header=image.header, ns='detections', id=2 * i + 1, type=Marker.TEXT_VIEW_FACING,
+                           action=Marker.ADD, color=colour,
+                           text=d.class_name + (f' #{d.track_id}' if d.track_id >= 0 else ''))
+            label.pose.position = Point(x=points[0].x, y=points[0].y - 0.1, z=depth)
+            label.pose.orientation.w = 1.0
+            label.scale.z = 0.15
+            markers += [box, label]
+        return MarkerArray(markers=markers)
+
+    def _intrinsics(self, image: Image) -> tuple[float, float, float, float]:
+        info = self._camera_info
+        if info is not None and info.width == image.width and info.height == image.height and info.k[0] > 0:
+            return info.k[0], info.k[4], info.k[2], info.k[5]
+        focal = image.width / 2 / math.tan(math.radians(FALLBACK_FOV_DEG) / 2)
+        return focal, focal, image.width / 2, image.height / 2
+
+
+def _detection(x1: float, y1: float, x2: float, y2: float, score: float, class_id: int,
+               names: dict[int, str]) -> Detection:
+    return Detection(class_id=int(class_id), class_name=names.get(int(class_id), str(class_id)),
+                     score=float(score), center_x_px=(x1 + x2) / 2, center_y_px=(y1 + y2) / 2,
+                     size_x_px=x2 - x1, size_y_px=y2 - y1)
+
+
+NODE_CLASS = DetectorNode
+
+
+def main(args: list[str] | None = None) -> int:
+    """Entry point of the detector_node executable."""
+    return run_node(DetectorNode, args)
