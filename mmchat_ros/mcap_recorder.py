@@ -15,6 +15,9 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from mmchat_ros.message_definitions import DefinitionError, full_definition
 
 IGNORED_TOPICS = ('/parameter_events',)
+#: Hidden topics (actions' feedback and status, '/_...') are recorded only when asked for by name,
+#: as rosbag2 does without --include-hidden-topics.
+HIDDEN_MARK = '/_'
 
 
 def message_type(type_name: str) -> type:
@@ -26,7 +29,8 @@ def message_type(type_name: str) -> type:
 class McapRecorder:
     """Subscribes to topics as they appear and writes every message to an MCAP file.
 
-    `topics`: exact topic names to record; None records every topic but /parameter_events.
+    `topics`: exact topic names to record; None records every topic but /parameter_events and
+    hidden ones.
     """
 
     def __init__(self, node: Node, path: str | Path, topics: list[str] | None = None,
@@ -50,6 +54,8 @@ class McapRecorder:
             if topic in self._subscriptions or topic in self._skipped or topic in IGNORED_TOPICS:
                 continue
             if self._wanted is not None and topic not in self._wanted:
+                continue
+            if self._wanted is None and HIDDEN_MARK in topic:
                 continue
             publishers = self._node.get_publishers_info_by_topic(topic)
             if not publishers:

@@ -47,14 +47,16 @@ def test_full_definitions_include_dependencies():
 
 def test_cli_runs_records_and_stops_cleanly_on_sigint(tmp_path):
     path = tmp_path / 'cli.mcap'
+    own_domain = str((int(os.environ['ROS_DOMAIN_ID']) + 1) % 232)   # none of this process's nodes
     process = subprocess.Popen(
         [sys.executable, '-m', 'mmchat_ros.bringup', 'run', '--profile', 'replay', '--record', str(path),
          '--set', 'camera.source=test_pattern', '--set', 'camera.width=160',
          '--set', 'camera.height=120'],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, 'ROS_DOMAIN_ID': own_domain})
     try:
         first_line = process.stdout.readline()
-        assert "profile 'replay'" in first_line
+        assert "profile 'replay'" in first_line, first_line
         time.sleep(2.0)
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=20)
