@@ -66,7 +66,7 @@ class Harness:
         self._state_client = self.probe.create_client(GetState, '/detector/get_state')
 
     def state(self) -> int:
-        assert spin_until(self.executor, self._state_client.service_is_ready, 10.0)
+        assert spin_until(self.executor, self._state_client.service_is_ready, 30.0)  # slow discovery under load
         future = self._state_client.call_async(GetState.Request())
         assert spin_until(self.executor, future.done, 10.0)
         return future.result().current_state.id

@@ -177,7 +177,7 @@ def test_bad_images_and_two_hands_publish_nothing(ros_context, executor, photos)
 
 def lifecycle_state(executor, operator: Operator) -> int:
     client = operator.create_client(GetState, '/gesture/get_state')
-    assert spin_until(executor, client.service_is_ready, 20.0)   # discovery is slow on a loaded machine
+    assert spin_until(executor, client.service_is_ready, 30.0)   # discovery is slow on a loaded machine
     future = client.call_async(GetState.Request())
     assert spin_until(executor, future.done, 5.0)
     return future.result().current_state.id

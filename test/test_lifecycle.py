@@ -30,7 +30,7 @@ def lifecycle_state(executor, context) -> int:
     asker = Node('state_asker', context=context)
     executor.add_node(asker)
     client = asker.create_client(GetState, '/model_node/get_state')
-    assert spin_until(executor, client.service_is_ready, 20.0)   # discovery is slow on a loaded machine
+    assert spin_until(executor, client.service_is_ready, 30.0)   # discovery is slow on a loaded machine
     future = client.call_async(GetState.Request())
     assert spin_until(executor, future.done, 5.0)
     return future.result().current_state.id

@@ -147,7 +147,7 @@ def test_slam_tracks_follows_ground_truth_reports_loss_and_resets(ros_context, e
     assert math.isnan(player.records['odom'][-1].pose.pose.position.x)
 
     client = player.create_client(Trigger, '/slam/reset')
-    assert spin_until(executor, client.service_is_ready, 20.0)   # discovery is slow on a loaded machine
+    assert spin_until(executor, client.service_is_ready, 30.0)   # discovery is slow on a loaded machine
     future = client.call_async(Trigger.Request())
     assert spin_until(executor, future.done, 10.0)
     assert future.result().success and '1 resets' in future.result().message
@@ -211,7 +211,7 @@ def test_bad_images_are_rejected_and_a_dead_slam_process_is_restarted(
 
 def lifecycle_state(executor, asker) -> int:
     client = asker.create_client(GetState, '/slam/get_state')
-    assert spin_until(executor, client.service_is_ready, 20.0)   # discovery is slow on a loaded machine
+    assert spin_until(executor, client.service_is_ready, 30.0)   # discovery is slow on a loaded machine
     future = client.call_async(GetState.Request())
     assert spin_until(executor, future.done, 5.0)
     return future.result().current_state.id
