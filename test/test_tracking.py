@@ -133,6 +133,38 @@ def test_a_newcomer_does_not_steal_a_lost_identity():
     assert set(ids_by_colour(frames, results, RED)).isdisjoint(ids_by_colour(frames, results, BLUE))
 
 
+def clipped(cx: float) -> tuple[float, ...] | None:
+    """A figure's box cut by the image border (None once fewer than 4 columns show)."""
+    x1, y1, x2, y2 = figure_box(cx)
+    x1, x2 = max(x1, 0.0), min(x2, float(WIDTH))
+    return (x1, y1, x2, y2) if x2 - x1 >= 4 else None
+
+
+def test_identities_come_back_when_two_targets_reenter_together_at_the_border():
+    """RED and BLUE walk out on the right, and back in side by side: the slivers first seen at the
+    border neither confirm a new identity nor spoil the old ones' looks and sizes."""
+    def at(red_cx: float, blue_cx: float) -> list:
+        return [(box, colour) for box, colour in ((clipped(red_cx), RED), (clipped(blue_cx), BLUE)) if box]
+
+    arm = [((316.0, 130.0, 320.0, 142.0), RED)]            # the last and first bits of RED seen
+    out = [at(180 + 12 * i, 230 + 12 * i) for i in range(14)] + [arm]
+    gone = [[] for _ in range(10)]
+    back = [arm] + [at(340 - 12 * i, 325 - 12 * i) for i in range(14)]
+    frames = out + gone + back
+    results = run(ReidTracker(), frames)
+
+    def confirmed_ids(colour, part):
+        return {t.track_id for figures, tracks in part for t in tracks
+                if t.state == TrackState.CONFIRMED and t.detection_index is not None
+                and figures[t.detection_index][1] == colour}
+
+    before = list(zip(frames[:15], results[:15]))
+    after = list(zip(frames[25:], results[25:]))
+    assert len(confirmed_ids(RED, before)) == 1 and len(confirmed_ids(BLUE, before)) == 1
+    assert confirmed_ids(RED, after) == confirmed_ids(RED, before)
+    assert confirmed_ids(BLUE, after) == confirmed_ids(BLUE, before)
+
+
 @pytest.mark.parametrize('kind', UltralyticsTracker.KINDS)
 def test_ultralytics_trackers_behind_the_same_interface(kind):
     frames = [[(figure_box(60 + 6 * i), RED), (figure_box(250), BLUE)] for i in range(6)]

@@ -10,7 +10,10 @@ exit / re-entry:
   3. left-over detections, and detections that only started a tentative track, are compared with
      lost tracks (unseen for up to `memory_s`) by appearance alone, with a loose size gate: a
      close enough match takes the old identity back (re-identification after occlusion or exit);
-  4. other confident detections start tentative tracks, confirmed after `confirm_hits` frames.
+  4. other confident detections start tentative tracks, confirmed after `confirm_hits` frames of
+     which one is a clean view (clear of the image border): a target entering the image shows a
+     sliver whose colours say little, so its track stays open to re-identification (step 3) until
+     the whole target is seen. Appearance is learnt from clean, uncrowded views only.
 Lost tracks are reported with their predicted box for `report_lost_s` while it is in the image.
 
 `UltralyticsTracker` wraps Ultralytics' ByteTrack and BoT-SORT (short-term association only,
@@ -129,11 +132,13 @@ class _Track:
     first_seen_s: float
     last_seen_s: float
     hits: int = 1
+    clean_views: int = 0          # detections clear of the image border and of other detections
     confirmed_s: float | None = None
     feature: np.ndarray | None = None
     score: float = 0.0
     detection_index: int | None = None
     last_box: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    clean_box: np.ndarray | None = None    # the last clean view's box (its height gates re-identification)
 
     def learn(self, feature: np.ndarray | None, rate: float) -> None:
         if feature is None:
@@ -145,13 +150,15 @@ class _Track:
 class ReidConfig:
     """Parameters of ReidTracker."""
 
-    confirm_hits: int = 3            # detections before a track is confirmed
+    confirm_hits: int = 3            # detections before a track is confirmed (one a clean view) ...
+    border_confirm_hits: int = 10    # ... or this many, for a target that stays at the image border
+    border_px: float = 2.0           # boxes closer than this to the image edge are not clean views
     new_track_score: float = 0.35    # lowest confidence that starts a track
     min_iou: float = 0.1             # motion gate of step 2 (IoU with the prediction)
     max_centre_jump: float = 1.0     # ... or centre distance below this many box heights
     max_appearance: float = 0.55     # appearance gate of step 2 ...
     sure_iou: float = 0.6            # ... not applied above this IoU (partly occluded, at the border)
-    reid_appearance: float = 0.35    # appearance distance below which a lost identity is taken back
+    reid_appearance: float = 0.45    # appearance distance below which a lost identity is taken back
     reid_size_ratio: float = 3.0     # ... if the box height changed by less than this factor
     recent_s: float = 0.5            # tracks unseen this long go to re-identification instead of step 2
     memory_s: float = 15.0           # lost tracks are forgotten after this
@@ -179,7 +186,7 @@ class ReidTracker:
             track.detection_index = None
         boxes = np.array([d.xyxy for d in detections]).reshape(-1, 4)
         features = [appearance.descriptor(image, b) for b in boxes]
-        crowded = self._crowded(boxes)
+        partial = self._crowded(boxes) | self._at_border(boxes, image.shape)
 
         recent = [t for t in self._tracks if time_s - t.last_seen_s <= c.recent_s]
         matches = self._associate(recent, detections, boxes, features)
@@ -197,10 +204,10 @@ class ReidTracker:
             matches[track] = j
 
         for track, j in matches.items():
-            self._observe(track, detections[j], j, features[j], crowded[j], time_s)
+            self._observe(track, detections[j], j, features[j], partial[j], time_s)
         for j in unmatched:
             if detections[j].score >= c.new_track_score:
-                self._start(detections[j], j, features[j], time_s)
+                self._start(detections[j], j, features[j], partial[j], time_s)
         self._forget(time_s, image.shape)
         return self._report(time_s, image.shape)
 
@@ -208,6 +215,12 @@ class ReidTracker:
         overlap = iou_matrix(boxes, boxes)
         np.fill_diagonal(overlap, 0.0)
         return (overlap > self.config.crowd_iou).any(axis=1) if len(boxes) else np.zeros(0, bool)
+
+    def _at_border(self, boxes: np.ndarray, shape: tuple) -> np.ndarray:
+        height, width = shape[:2]
+        margin = self.config.border_px
+        return (boxes[:, 0] < margin) | (boxes[:, 1] < margin) | \
+            (boxes[:, 2] > width - margin) | (boxes[:, 3] > height - margin)
 
     def _associate(self, tracks: list[_Track], detections: Sequence[Box], boxes: np.ndarray,
                    features: list) -> dict[_Track, int]:
@@ -241,7 +254,8 @@ class ReidTracker:
         for r, track in enumerate(lost):
             for k, j in enumerate(candidates):
                 height = max(boxes[j, 3] - boxes[j, 1], 1.0)
-                last_height = max(track.last_box[3] - track.last_box[1], 1.0)
+                seen = track.last_box if track.clean_box is None else track.clean_box
+                last_height = max(seen[3] - seen[1], 1.0)
                 ratio = max(height / last_height, last_height / height)
                 d = appearance.distance(track.feature, features[j])
                 if track.class_id == detections[j].class_id and d <= c.reid_appearance and \
@@ -250,21 +264,31 @@ class ReidTracker:
         rows, cols = linear_sum_assignment(cost)
         return [(lost[r], candidates[k]) for r, k in zip(rows, cols) if cost[r, k] < INFEASIBLE]
 
-    def _observe(self, track: _Track, detection: Box, j: int, feature, crowded: bool, time_s: float) -> None:
+    def _observe(self, track: _Track, detection: Box, j: int, feature, partial: bool, time_s: float) -> None:
+        """Update `track` with detection j; `partial`: the view is crowded or cut by the border."""
+        c = self.config
         track.filter.update(detection.xyxy)
         track.last_seen_s = time_s
         track.hits += 1
         track.score = detection.score
         track.detection_index = j
         track.last_box = detection.xyxy
-        if not crowded:
-            track.learn(feature, 1.0 if track.feature is None else self.config.feature_rate)
-        if track.confirmed_s is None and track.hits >= self.config.confirm_hits:
+        if not partial:
+            first_clean = track.clean_views == 0
+            track.clean_views += 1
+            track.clean_box = detection.xyxy
+            track.learn(feature, 1.0 if first_clean or track.feature is None else c.feature_rate)
+        elif track.feature is None:
+            track.learn(feature, 1.0)
+        if track.confirmed_s is None and (
+                (track.hits >= c.confirm_hits and track.clean_views > 0) or track.hits >= c.border_confirm_hits):
             track.confirmed_s = time_s
 
-    def _start(self, detection: Box, j: int, feature, time_s: float) -> None:
+    def _start(self, detection: Box, j: int, feature, partial: bool, time_s: float) -> None:
         track = _Track(self._next_id, detection.class_id, BoxKalman(detection.xyxy), time_s, time_s,
-                       feature=feature, score=detection.score, detection_index=j, last_box=detection.xyxy)
+                       clean_views=int(not partial), feature=feature, score=detection.score,
+                       detection_index=j, last_box=detection.xyxy,
+                       clean_box=None if partial else detection.xyxy)
         if self.config.confirm_hits <= 1:
             track.confirmed_s = time_s
         self._next_id += 1
