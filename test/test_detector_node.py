@@ -5,6 +5,7 @@ one at a time, and each answer is awaited, so no test depends on timing.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -35,6 +36,7 @@ VEHICLE = SHARE / 'sim' / 'vehicles' / 'quadrotor.yaml'
 WORLDS = SHARE / 'sim' / 'worlds'
 LOAD_TIMEOUT_S = 120.0       # the first model load imports torch and Ultralytics
 ANSWER_TIMEOUT_S = 30.0
+HARNESS_NUMBERS = itertools.count()
 
 
 def stamp_header(i: int) -> Header:
@@ -50,20 +52,23 @@ class Harness:
         self.executor = executor
         overrides = [Parameter('max_rate_hz', value=0.0)] + \
             [Parameter(k, value=v) for k, v in parameters.items()]
-        self.node = DetectorNode(context=context, parameter_overrides=overrides)
-        self.probe = Node('detector_probe', context=context)
-        self.images = self.probe.create_publisher(Image, '/image', ros_io.SENSOR_QOS)
+        # A namespace per harness: services and topics re-created under the same names in one
+        # DDS participant can take long to be discovered again.
+        namespace = f'/harness_{next(HARNESS_NUMBERS)}'
+        self.node = DetectorNode(context=context, namespace=namespace, parameter_overrides=overrides)
+        self.probe = Node('detector_probe', namespace=namespace, context=context)
+        self.images = self.probe.create_publisher(Image, 'image', ros_io.SENSOR_QOS)
         self.arrays: list[DetectionArray] = []
         self.annotated: list[Image] = []
         self.markers: list[MarkerArray] = []
         self.diagnostics: list[DiagnosticArray] = []
-        self.probe.create_subscription(DetectionArray, '/detections', self.arrays.append, 10)
-        self.probe.create_subscription(Image, '/image_annotated', self.annotated.append, ros_io.SENSOR_QOS)
-        self.probe.create_subscription(MarkerArray, '/markers', self.markers.append, 10)
+        self.probe.create_subscription(DetectionArray, 'detections', self.arrays.append, 10)
+        self.probe.create_subscription(Image, 'image_annotated', self.annotated.append, ros_io.SENSOR_QOS)
+        self.probe.create_subscription(MarkerArray, 'markers', self.markers.append, 10)
         self.probe.create_subscription(DiagnosticArray, '/diagnostics', self.diagnostics.append, 10)
         executor.add_node(self.node)
         executor.add_node(self.probe)
-        self._state_client = self.probe.create_client(GetState, '/detector/get_state')
+        self._state_client = self.probe.create_client(GetState, 'detector/get_state')
 
     def state(self) -> int:
         assert spin_until(self.executor, self._state_client.service_is_ready, 30.0)  # slow discovery under load
