@@ -10,4 +10,4 @@ inside `run`.
 """
 
 #: Benchmark modules in the order `all` runs them; the module name is the subcommand.
-BENCHMARK_MODULES: tuple[str, ...] = ('transport', 'sim', 'control', 'slam', 'gesture')
+BENCHMARK_MODULES: tuple[str, ...] = ('transport', 'sim', 'gesture', 'control', 'slam', 'detector')
