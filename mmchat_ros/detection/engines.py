@@ -6,7 +6,9 @@
 Steps, each optional:
   1. ONNX export (Ultralytics, opset default, static 1x3xSxS input, graph simplified): <stem>.onnx
   2. int8 static quantisation for ONNX Runtime on the CPU (QDQ format): <stem>_int8.onnx.
-     Weights int8 per channel, activations uint8 per tensor with ranges calibrated on real images.
+     Weights int8 per channel, activations uint8 per tensor with ranges calibrated on real images
+     (default: the 99.999th percentile of each activation's histogram; min/max ranges, stretched
+     by rare outliers, cost this project's model 2.6 mAP50-95 points, percentile 0.2).
      The detection head's decoding (DFL softmax, box arithmetic, class sigmoid, the concatenation of
      pixel boxes with 0..1 scores) stays in float: one int8 scale cannot cover both ranges.
   3. TensorRT engine (FP16, or INT8 with an entropy calibrator fed by the same calibration images):
@@ -49,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--calibration-count', type=int, default=200,
                         help='calibration images (rendered from the simulator without --calibration)')
     parser.add_argument('--calibration-method', choices=('minmax', 'percentile', 'entropy'),
-                        default='minmax', help='ONNX Runtime activation range calibration')
+                        default='percentile', help='ONNX Runtime activation range calibration')
     parser.add_argument('--workspace-gb', type=float, default=2.0, help='TensorRT builder workspace')
 
 
@@ -155,7 +157,7 @@ def head_decoding_nodes(model_path: Path) -> list[str]:
 
 
 def quantize_onnx(fp32_path: Path, int8_path: Path, images: Sequence[np.ndarray],
-                  method: str = 'minmax') -> Path:
+                  method: str = 'percentile') -> Path:
     """Static int8 quantisation (QDQ) of an Ultralytics ONNX model, keeping its metadata."""
     import onnx
     import onnxruntime

@@ -33,6 +33,7 @@ CLASS_NAMES: tuple[str, ...] = ('person', 'vehicle')
 TARGET_BODY_PREFIX = 'target_'
 MIN_VISIBLE_PX = 12          # fewer visible pixels than this: not labelled
 MIN_BOX_SIDE_PX = 3
+TROUSERS_RGBA = (0.15, 0.2, 0.35, 1.0)    # the simulator's person legs (mjcf.py), recoloured in scenes
 
 
 @dataclass(frozen=True)
@@ -167,12 +168,27 @@ def _random_colour(rng: np.random.Generator) -> tuple[float, float, float, float
     return float(r), float(g), float(b), 1.0
 
 
-def random_world(base: World, rng: np.random.Generator, persons: int, vehicles: int) -> World:
-    """`base` (arena and obstacles) with its targets replaced by random persons and vehicles."""
+def random_obstacle(base: World, rng: np.random.Generator) -> Obstacle:
+    """A distractor: a pillar, post or crate of random size, colour and texture, inside the arena."""
+    sx, sy, _ = base.size_m
+    width, depth = rng.uniform(0.15, 1.2, 2)
+    height = rng.uniform(0.4, 2.6)
+    grey = rng.uniform(0.1, 0.8)
+    rgba = (grey, grey, grey, 1.0) if rng.random() < 0.4 else _random_colour(rng)
+    return Obstacle((float(rng.uniform(-sx / 2 + 1, sx / 2 - 1)), float(rng.uniform(-sy / 2 + 1, sy / 2 - 1)),
+                     height / 2), (float(width), float(depth), float(height)), rgba,
+                    str(rng.choice(['', '', 'dots', 'wood', 'checker'])))
+
+
+def random_world(base: World, rng: np.random.Generator, persons: int, vehicles: int,
+                 distractors: int = 0) -> World:
+    """`base` with its targets replaced by random persons and vehicles, and `distractors` extra
+    obstacles (negatives the detector must learn to ignore: grey pillars look a little like people)."""
     still = Path2D([(0.0, 0.0), (1.0, 0.0)], 0.0)
     targets = [Target(i + 1, 'person' if i < persons else 'vehicle', still, _random_colour(rng))
                for i in range(persons + vehicles)]
-    return replace(base, targets=targets)
+    obstacles = list(base.obstacles) + [random_obstacle(base, rng) for _ in range(distractors)]
+    return replace(base, targets=targets, obstacles=obstacles)
 
 
 class SceneSampler:
@@ -187,11 +203,15 @@ class SceneSampler:
         self._base_light = model.light_diffuse.copy()
         self._base_head = (model.vis.headlight.ambient.copy(), model.vis.headlight.diffuse.copy())
         self._colour_geoms = {t.target_id: self._recolourable_geoms(t) for t in world.targets}
+        self._trouser_geoms = {t.target_id: self._recolourable_geoms(t, TROUSERS_RGBA)
+                               for t in world.targets if t.kind == 'person'}
 
-    def _recolourable_geoms(self, target: Target) -> list[int]:
+    def _recolourable_geoms(self, target: Target, rgba=None) -> list[int]:
+        """Geoms of `target` coloured `rgba` (default: the target's own colour, e.g. the shirt)."""
         body = self.sim.model.body(f'{TARGET_BODY_PREFIX}{target.target_id}').id
         geoms = np.nonzero(self.sim.model.geom_bodyid == body)[0]
-        return [int(g) for g in geoms if np.allclose(self.sim.model.geom_rgba[g], target.rgba)]
+        colour = target.rgba if rgba is None else rgba
+        return [int(g) for g in geoms if np.allclose(self.sim.model.geom_rgba[g], colour, atol=1e-3)]
 
     def _half_extent(self) -> tuple[float, float]:
         sx, sy, _ = self.world.size_m
@@ -218,6 +238,9 @@ class SceneSampler:
             colour = _random_colour(self.rng) if self.rng.random() < 0.8 else target.rgba
             for geom in self._colour_geoms[target.target_id]:
                 self.sim.model.geom_rgba[geom] = colour
+            trousers = _random_colour(self.rng) if self.rng.random() < 0.5 else TROUSERS_RGBA
+            for geom in self._trouser_geoms.get(target.target_id, []):
+                self.sim.model.geom_rgba[geom] = trousers
         model = self.sim.model
         model.light_diffuse[:] = self._base_light * self.rng.uniform(0.4, 1.4)
         model.vis.headlight.ambient[:] = self._base_head[0] * self.rng.uniform(0.5, 1.5)
@@ -268,11 +291,12 @@ def yolo_label_lines(boxes: list[LabelledBox], width: int, height: int) -> list[
 
 def write_dataset(root: Path, split: str, count: int, seed: int, worlds: list[Path], vehicle: Path,
                   sizes: tuple[tuple[int, int], ...] = ((320, 240), (480, 360)),
-                  images_per_scene: int = 30,
+                  images_per_scene: int = 30, max_distractors: int = 6,
                   progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """Render `count` labelled images into root/images/<split> and root/labels/<split>.
 
-    Every `images_per_scene` images a new scene: next world, new texture seed, new targets.
+    Every `images_per_scene` images a new scene: next world, new texture seed, new targets and up
+    to `max_distractors` random extra obstacles.
     Returns counts of images, boxes per class and images without targets.
     """
     (root / 'images' / split).mkdir(parents=True, exist_ok=True)
@@ -284,8 +308,9 @@ def write_dataset(root: Path, split: str, count: int, seed: int, worlds: list[Pa
     scene = 0
     while stats['images'] < count:
         base = bases[scene % len(bases)]
-        vehicles = int(rng.integers(0, 3)) if base.kind == 'yard' else int(rng.random() < 0.25)
-        world = random_world(base, rng, persons=int(rng.integers(1, 5)), vehicles=vehicles)
+        vehicles = int(rng.integers(1, 4)) if base.kind == 'yard' else int(rng.random() < 0.35)
+        world = random_world(base, rng, persons=int(rng.integers(1, 5)), vehicles=vehicles,
+                             distractors=int(rng.integers(0, max_distractors + 1)))
         width, height = sizes[int(rng.integers(len(sizes)))]
         sampler = SceneSampler(world, vehicle_model, int(rng.integers(1 << 30)), width, height)
         try:

@@ -3,10 +3,13 @@
 
     tools/run nice -n 10 python models/detector/train.py \
         --data ~/.cache/mmchat_ros/detector_data/data.yaml --hours 0.5
+    # a second stage: more data, starting from the first stage's weights
+    tools/run nice -n 10 python models/detector/train.py --init models/detector/sim_yolo11n.pt \
+        --data ~/.cache/mmchat_ros/detector_data/data.yaml ~/.cache/mmchat_ros/detector_data_v2/data.yaml
 
-The network is built from yolo11n.yaml (no pretrained weights: none can be downloaded here).
-`--hours` bounds the wall time; Ultralytics then sets the number of epochs and its learning-rate
-schedule to fit. The best checkpoint (validation mAP) is copied to --weights.
+The network is built from yolo11n.yaml (no pretrained weights: none can be downloaded here), or
+starts from --init. `--hours` bounds the wall time; Ultralytics then sets the number of epochs and
+its learning-rate schedule to fit. The best checkpoint (validation mAP) is copied to --weights.
 """
 from __future__ import annotations
 
@@ -24,23 +27,29 @@ from mmchat_ros.detection.backends import ultralytics
 HERE = Path(__file__).resolve().parent
 
 
-def subset_validation(data: Path, count: int) -> Path:
-    """A copy of data.yaml whose validation split is every n-th image (count in all)."""
-    doc = yaml.safe_load(data.read_text())
-    root = Path(doc['path'])
-    images = sorted((root / doc['val']).glob('*.jpg'))
+def merged_data(files: list[Path], val_images: int) -> Path:
+    """One dataset file for several: all training folders, and every n-th validation image
+    (val_images in all), written beside the first file."""
+    docs = [yaml.safe_load(f.read_text()) for f in files]
+    train = [str(Path(d['path']) / d['train']) for d in docs]
+    images = sorted(p for d in docs for p in (Path(d['path']) / d['val']).glob('*.jpg'))
+    root = files[0].parent
     listing = root / 'val_subset.txt'
-    listing.write_text(''.join(f'{p}\n' for p in images[::max(1, len(images) // count)][:count]))
-    doc['val'] = str(listing)
-    subset = root / 'data_val_subset.yaml'
-    subset.write_text(yaml.safe_dump(doc))
-    return subset
+    listing.write_text(''.join(f'{p}\n' for p in images[::max(1, len(images) // val_images)][:val_images]))
+    merged = root / 'data_merged.yaml'
+    merged.write_text(yaml.safe_dump({'path': str(root), 'train': train, 'val': str(listing),
+                                      'names': docs[0]['names']}))
+    return merged
 
 
 def main(argv: list[str] | None = None) -> int:
     """Train, copy the best weights, and write the final validation metrics next to them."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--data', type=Path, required=True, help='data.yaml from generate_data.py')
+    parser.add_argument('--data', type=Path, nargs='+', required=True,
+                        help='data.yaml file(s) from generate_data.py (several are merged)')
+    parser.add_argument('--init', type=Path, help='start from these weights instead of yolo11n.yaml')
+    parser.add_argument('--lr0', type=float, default=0.0005,
+                        help='AdamW learning rate when starting from --init (no warm-up)')
     parser.add_argument('--hours', type=float, default=0.5, help='training wall-time budget')
     parser.add_argument('--epochs', type=int, default=100, help='upper bound when --hours is 0')
     parser.add_argument('--imgsz', type=int, default=320)
@@ -50,26 +59,36 @@ def main(argv: list[str] | None = None) -> int:
                         help='validation images checked after each epoch (a fixed subset)')
     parser.add_argument('--runs', type=Path, default=Path.home() / '.cache' / 'mmchat_ros' / 'detector_runs')
     parser.add_argument('--weights', type=Path, default=HERE / 'sim_yolo11n.pt')
+    parser.add_argument('--name', default='sim_yolo11n', help='run folder name under --runs')
     args = parser.parse_args(argv)
 
-    model = ultralytics().YOLO('yolo11n.yaml')
+    report_path = args.weights.with_suffix('.train.json')
+    stages = json.loads(report_path.read_text())['stages'] if args.init and report_path.is_file() else []
+    model = ultralytics().YOLO(str(args.init) if args.init else 'yolo11n.yaml')
+    # From scratch: Ultralytics' automatic optimiser and warm-up. Fine-tuning: a small constant-start
+    # AdamW rate without warm-up (the warm-up's high bias rate undoes what the weights learnt).
+    # pretrained=False would make Ultralytics (8.4) drop the --init weights and start from scratch.
+    schedule = (dict(optimizer='AdamW', lr0=args.lr0, warmup_epochs=0, warmup_bias_lr=0.0) if args.init
+                else dict(optimizer='auto', warmup_epochs=1))
     started = time.monotonic()
-    model.train(data=str(subset_validation(args.data, args.val_images)), epochs=args.epochs, time=args.hours or None, imgsz=args.imgsz,
-                batch=args.batch, fraction=args.fraction, device='cpu', workers=0, pretrained=False,
-                amp=False, plots=False, cache='ram', warmup_epochs=1, close_mosaic=2, patience=100,
-                seed=0, project=str(args.runs), name='sim_yolo11n', exist_ok=True, verbose=True)
+    model.train(data=str(merged_data(args.data, args.val_images)), epochs=args.epochs,
+                time=args.hours or None, imgsz=args.imgsz, batch=args.batch, fraction=args.fraction,
+                device='cpu', workers=0, pretrained=bool(args.init), amp=False, plots=False, cache='ram',
+                close_mosaic=2, patience=100, seed=0, project=str(args.runs), name=args.name,
+                exist_ok=True, verbose=True, **schedule)
     hours = (time.monotonic() - started) / 3600
     run_dir = Path(model.trainer.save_dir)
     args.weights.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(run_dir / 'weights' / 'best.pt', args.weights)
     metrics = model.trainer.metrics
-    report = {'epochs': model.trainer.epoch + 1, 'train_hours': round(hours, 3), 'imgsz': args.imgsz,
-              'batch': args.batch, 'data': str(args.data),
-              'val_map50': round(float(metrics.get('metrics/mAP50(B)', 0.0)), 4),
-              'val_map50_95': round(float(metrics.get('metrics/mAP50-95(B)', 0.0)), 4),
-              'run_dir': str(run_dir)}
-    args.weights.with_suffix('.train.json').write_text(json.dumps(report, indent=2) + '\n')
-    print(json.dumps(report, indent=2))
+    stage = {'epochs': model.trainer.epoch + 1, 'train_hours': round(hours, 3), 'imgsz': args.imgsz,
+             'batch': args.batch, 'data': [str(d) for d in args.data],
+             'init': str(args.init) if args.init else 'yolo11n.yaml (from scratch)',
+             'val_map50': round(float(metrics.get('metrics/mAP50(B)', 0.0)), 4),
+             'val_map50_95': round(float(metrics.get('metrics/mAP50-95(B)', 0.0)), 4),
+             'run_dir': str(run_dir), **schedule}
+    report_path.write_text(json.dumps({'stages': stages + [stage]}, indent=2) + '\n')
+    print(json.dumps(stage, indent=2))
     return 0
 
 
