@@ -234,18 +234,26 @@ def node_cases(models: dict[str, Path], stem: str, sizes: list[int], frames: int
     return out
 
 
-def _node_images(imgsz: int, share: Path) -> list[np.ndarray]:
-    """Camera frames of the yard sequence at 320x240 (imgsz 320) or 640x480 (larger)."""
+def _scenarios(share: Path):
+    """The scripted tracking scenarios of sim_data, and the vehicle that films them."""
     from mmchat_ros.detection import sim_data
     from mmchat_ros.simulation import World
     from mmchat_ros.vehicle_model import VehicleModel
 
-    width, height = (320, 240) if imgsz <= 320 else (640, 480)
     worlds = share / 'sim' / 'worlds'
-    scenario = sim_data.scenarios(World.from_yaml(worlds / 'indoor_room.yaml'),
-                                  World.from_yaml(worlds / 'outdoor_yard.yaml'))['yard']
-    vehicle = VehicleModel.from_yaml(share / 'sim' / 'vehicles' / 'quadrotor.yaml')
-    return [f.image for f in sim_data.render_sequence(scenario, vehicle, 5.0, width, height, HELD_OUT_SEED)]
+    scenarios = sim_data.scenarios(World.from_yaml(worlds / 'indoor_room.yaml'),
+                                   World.from_yaml(worlds / 'outdoor_yard.yaml'))
+    return scenarios, VehicleModel.from_yaml(share / 'sim' / 'vehicles' / 'quadrotor.yaml')
+
+
+def _node_images(imgsz: int, share: Path) -> list[np.ndarray]:
+    """Camera frames of the yard sequence at 320x240 (imgsz 320) or 640x480 (larger)."""
+    from mmchat_ros.detection import sim_data
+
+    width, height = (320, 240) if imgsz <= 320 else (640, 480)
+    scenarios, vehicle = _scenarios(share)
+    return [f.image for f in sim_data.render_sequence(scenarios['yard'], vehicle, 5.0, width, height,
+                                                      HELD_OUT_SEED)]
 
 
 def node_run(model: Path, imgsz: int, images: list[np.ndarray], frames: int, duration_s: float) -> dict:
@@ -323,13 +331,8 @@ def tracking_cases(model: Path, trackers: list[str], share: Path) -> dict[str, A
     reid tracker fed the ground-truth boxes, which separates its own errors from the detector's."""
     from mmchat_ros.detection import sim_data
     from mmchat_ros.detection.backends import Box
-    from mmchat_ros.simulation import World
-    from mmchat_ros.vehicle_model import VehicleModel
 
-    worlds = share / 'sim' / 'worlds'
-    scenarios = sim_data.scenarios(World.from_yaml(worlds / 'indoor_room.yaml'),
-                                   World.from_yaml(worlds / 'outdoor_yard.yaml'))
-    vehicle = VehicleModel.from_yaml(share / 'sim' / 'vehicles' / 'quadrotor.yaml')
+    scenarios, vehicle = _scenarios(share)
     detector = _detector(model, conf=NODE_CONF, iou=NODE_IOU)
     rate_hz = 10.0
     detected, perfect = {}, {}
