@@ -52,8 +52,8 @@ class Harness:
         self.executor = executor
         overrides = [Parameter('max_rate_hz', value=0.0)] + \
             [Parameter(k, value=v) for k, v in parameters.items()]
-        # A namespace per harness: services and topics re-created under the same names in one
-        # DDS participant can take long to be discovered again.
+        # A namespace per harness: with the same names in every test, the lifecycle service of a
+        # new node was sometimes not discovered within 30 s (cause not pinned down).
         namespace = f'/harness_{next(HARNESS_NUMBERS)}'
         self.node = DetectorNode(context=context, namespace=namespace, parameter_overrides=overrides)
         self.probe = Node('detector_probe', namespace=namespace, context=context)
