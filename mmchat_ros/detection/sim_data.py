@@ -162,17 +162,31 @@ def degrade(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) 
 
 # --- random scenes -----------------------------------------------------------------------------
 
+NEUTRAL_COLOUR_SHARE = 0.3     # black, grey, white and silver: common for clothes and vehicles
+PERSON_SIZED_SHARE = 0.4       # distractors of a standing person's size (the hardest negatives)
+
+
 def _random_colour(rng: np.random.Generator) -> tuple[float, float, float, float]:
+    """A saturated colour, or (NEUTRAL_COLOUR_SHARE) a near-grey from almost black to almost white."""
+    if rng.random() < NEUTRAL_COLOUR_SHARE:
+        grey = rng.uniform(0.05, 0.9)
+        r, g, b = np.clip(grey + rng.uniform(-0.04, 0.04, 3), 0.0, 1.0)
+        return float(r), float(g), float(b), 1.0
     hsv = np.array([[[rng.integers(0, 180), rng.integers(40, 256), rng.integers(50, 256)]]], np.uint8)
     b, g, r = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0] / 255.0
     return float(r), float(g), float(b), 1.0
 
 
 def random_obstacle(base: World, rng: np.random.Generator) -> Obstacle:
-    """A distractor: a pillar, post or crate of random size, colour and texture, inside the arena."""
+    """A distractor: a pillar, post or crate of random size, colour and texture, inside the arena;
+    PERSON_SIZED_SHARE of them as tall and wide as a person."""
     sx, sy, _ = base.size_m
-    width, depth = rng.uniform(0.15, 1.2, 2)
-    height = rng.uniform(0.4, 2.6)
+    if rng.random() < PERSON_SIZED_SHARE:
+        width, depth = rng.uniform(0.3, 0.8, 2)
+        height = rng.uniform(1.4, 2.2)
+    else:
+        width, depth = rng.uniform(0.15, 1.2, 2)
+        height = rng.uniform(0.4, 2.6)
     grey = rng.uniform(0.1, 0.8)
     rgba = (grey, grey, grey, 1.0) if rng.random() < 0.4 else _random_colour(rng)
     return Obstacle((float(rng.uniform(-sx / 2 + 1, sx / 2 - 1)), float(rng.uniform(-sy / 2 + 1, sy / 2 - 1)),
