@@ -1,4 +1,5 @@
-"""Conversions between ROS messages and the package's plain data: images, camera info, stamps."""
+"""Conversions between ROS messages and the package's plain data: images, camera info, stamps,
+commands."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,6 +10,8 @@ from std_msgs.msg import Header
 
 from mmchat_ros import image_codec
 from mmchat_ros.calibration import CameraCalibration
+from mmchat_ros.control.commands import CommandRequest
+from mmchat_ros.msg import Command
 
 #: QoS for camera images and camera info: best effort, keep last 5 (REP-2003 sensor data).
 SENSOR_QOS: QoSProfile = qos_profile_sensor_data
@@ -50,3 +53,23 @@ def camera_info_msg(calibration: CameraCalibration, header: Header) -> CameraInf
 def seconds(stamp: Time) -> float:
     """A builtin_interfaces/Time as float seconds."""
     return stamp.sec + stamp.nanosec * 1e-9
+
+
+def request_from_msg(msg: Command, request_id: str | None = None) -> CommandRequest:
+    """A CommandRequest from an mmchat_ros/Command (`request_id` replaces the message's)."""
+    return CommandRequest(
+        request_id=msg.request_id if request_id is None else request_id, verb=int(msg.verb),
+        frame_id=msg.header.frame_id, x_m=float(msg.x_m), y_m=float(msg.y_m), z_m=float(msg.z_m),
+        yaw_rad=float(msg.yaw_rad), altitude_m=float(msg.altitude_m),
+        speed_mps=float(msg.speed_mps), track_id=int(msg.track_id),
+        standoff_m=float(msg.standoff_m), source=int(msg.source), operator_id=msg.operator_id)
+
+
+def command_msg(request: CommandRequest, stamp: Time) -> Command:
+    """An mmchat_ros/Command carrying `request`, stamped `stamp` in the request's frame."""
+    return Command(
+        header=Header(stamp=stamp, frame_id=request.frame_id), request_id=request.request_id,
+        verb=int(request.verb), x_m=request.x_m, y_m=request.y_m, z_m=request.z_m,
+        yaw_rad=request.yaw_rad, altitude_m=request.altitude_m, speed_mps=request.speed_mps,
+        track_id=request.track_id, standoff_m=request.standoff_m, source=int(request.source),
+        operator_id=request.operator_id)

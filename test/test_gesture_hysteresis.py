@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from mmchat_ros import graph
+from mmchat_ros.control.commands import Source
 from mmchat_ros.gestures.dynamic_gestures import DynamicGestureClassifier
 from mmchat_ros.gestures.engine import EngineSettings, GestureEngine
 from mmchat_ros.gestures.hand import Hand
@@ -99,8 +100,10 @@ def requests(engine, frames) -> list:
 
 def test_engine_holds_before_commanding(engine, classifiers):
     fist = hand(confident_sample(classifiers, 'fist'))
-    made = requests(engine, [(i / FPS, [fist]) for i in range(45)])
-    assert [r.verb for r in made] == ['LAND']
+    results = [engine.process_hands([fist], i / FPS) for i in range(45)]
+    made = [r for r in results if r.request is not None]
+    assert [(r.request_gesture, r.request.verb_name) for r in made] == [('fist', 'LAND')]
+    assert made[0].request.source == Source.GESTURE and made[0].request.request_id == ''
 
 
 def test_engine_ignores_flickering_gestures(engine, classifiers):
@@ -122,7 +125,7 @@ def test_engine_takeoff_altitude_comes_from_the_mapping(engine, classifiers):
     thumbs_up = hand(confident_sample(classifiers, 'thumbs_up'))
     made = requests(engine, [(i / FPS, [thumbs_up]) for i in range(30)])
     rule = engine.mapping.rules['thumbs_up']
-    assert [(r.verb, r.altitude_m) for r in made] == [('TAKEOFF', rule.values['altitude_m'])]
+    assert [(r.verb_name, r.altitude_m) for r in made] == [('TAKEOFF', rule.values['altitude_m'])]
 
 
 def circle(classifiers, clockwise_for_operator: bool) -> list:
@@ -140,13 +143,13 @@ def circle(classifiers, clockwise_for_operator: bool) -> list:
 @pytest.mark.parametrize('clockwise, sign', [(True, -1.0), (False, 1.0)])
 def test_engine_circles_yaw_by_the_mapped_angle(engine, classifiers, clockwise, sign):
     made = requests(engine, circle(classifiers, clockwise))
-    assert [r.verb for r in made] == ['YAW_BY']
+    assert [r.verb_name for r in made] == ['YAW_BY']
     assert math.copysign(1.0, made[0].yaw_rad) == sign        # REP-103: + is counter-clockwise
 
 
 def test_engine_pointing_still_moves_along_the_finger(engine, classifiers):
     pointing = confident_sample(classifiers, 'pointing')
     made = requests(engine, [(i / FPS, [hand(pointing)]) for i in range(30)])
-    assert [r.verb for r in made] == ['MOVE_BY']
+    assert [r.verb_name for r in made] == ['MOVE_BY']
     step = engine.mapping.rules['pointing'].pointed_step_m
     assert sorted(abs(v) for v in (made[0].y_m, made[0].z_m)) == [0.0, step]

@@ -21,17 +21,17 @@ def test_default_mapping_follows_the_yaml(mapping):
     document = yaml.safe_load(MAPPING_FILE.read_text())
     assert mapping.require_authorised is True
     takeoff = mapping.request('thumbs_up')
-    assert (takeoff.verb, takeoff.altitude_m) == (
+    assert (takeoff.verb_name, takeoff.altitude_m) == (
         'TAKEOFF', document['gestures']['thumbs_up']['altitude_m'])
-    assert mapping.request('fist').verb == 'LAND'
-    assert mapping.request('open_palm').verb == 'HOVER'
+    assert mapping.request('fist').verb_name == 'LAND'
+    assert mapping.request('open_palm').verb_name == 'HOVER'
     assert mapping.request('v_sign') is None                   # mapped to null: no command
     assert mapping.request('move') is None                      # not mapped
 
 
 def test_circles_yaw_by_rep103_signs(mapping):
     clockwise, counter = mapping.request('clockwise'), mapping.request('counter_clockwise')
-    assert clockwise.verb == counter.verb == 'YAW_BY'
+    assert clockwise.verb_name == counter.verb_name == 'YAW_BY'
     assert clockwise.yaw_rad < 0 < counter.yaw_rad             # + is counter-clockwise from above
     assert counter.yaw_rad == pytest.approx(
         math.radians(yaml.safe_load(MAPPING_FILE.read_text())['gestures']['counter_clockwise']
@@ -47,7 +47,7 @@ def test_circles_yaw_by_rep103_signs(mapping):
 def test_pointing_steps_along_the_dominant_image_axis(mapping, direction, axis, sign):
     request = mapping.request('pointing', np.array(direction))
     step = mapping.rules['pointing'].pointed_step_m
-    assert request.verb == 'MOVE_BY'
+    assert request.verb_name == 'MOVE_BY'
     assert getattr(request, axis) == pytest.approx(sign * step)
     other = {'y_m', 'z_m'} - {axis}
     assert getattr(request, other.pop()) == 0.0 and request.x_m == 0.0

@@ -251,15 +251,15 @@ def count_false_triggers(models: dict[str, Any], photos: list, seconds: float) -
         elapsed_ms = (time.perf_counter() - started) * 1e3
         timings['with_hand_ms' if result.hands else 'without_hand_ms'].append(elapsed_ms)
         if result.request:
-            requests.append({'frame': index, 'gesture': result.request.gesture,
-                             'verb': result.request.verb})
+            requests.append({'frame': index, 'gesture': result.request_gesture,
+                             'verb': result.request.verb_name})
     fist = next(i for i, p in enumerate(photos) if p.open_fingers == 0)
     control = []
     for index in range(int(2 * FPS)):                       # 0.5 s background, 1 s fist, 0.5 s
         shown = fist if FPS // 2 <= index < FPS * 1.5 else -1
         frame = images[shown] if shown >= 0 else numbered_frame(index, 640, 480)
         result = engine.process(frame, 10_000 + index / FPS)
-        control += [result.request.verb] if result.request else []
+        control += [result.request.verb_name] if result.request else []
     engine.detector.close()
     flicker_frames = sum(1 for _, shown in sequence if shown >= 0)
     return {'simulated_s': seconds, 'frames': len(sequence), 'frames_with_a_photo': flicker_frames,

@@ -13,12 +13,13 @@ from typing import Protocol
 
 import numpy as np
 
+from mmchat_ros.control.commands import CommandRequest
 from mmchat_ros.gestures import static_gestures
 from mmchat_ros.gestures.dynamic_gestures import STILL, DynamicGestureClassifier, PointHistory
 from mmchat_ros.gestures.features import mirror_points, pointing_direction
 from mmchat_ros.gestures.hand import INDEX_TIP, Hand
 from mmchat_ros.gestures.hysteresis import Candidate, HoldFilter
-from mmchat_ros.gestures.mapping import CommandRequest, GestureMapping
+from mmchat_ros.gestures.mapping import GestureMapping
 from mmchat_ros.gestures.mlp import Prediction
 from mmchat_ros.gestures.static_gestures import StaticGestureClassifier
 
@@ -75,11 +76,13 @@ class HandGesture:
 
 @dataclass(frozen=True)
 class FrameResult:
-    """What one frame gave: hands, a command request when a gesture just counted, a problem."""
+    """What one frame gave: hands, a command request when a gesture just counted (and that
+    gesture's label), a problem."""
 
     hands: tuple[HandGesture, ...] = ()
     request: CommandRequest | None = None
     problem: str | None = None
+    request_gesture: str = ''    # the gesture that made `request`
 
 
 class GestureEngine:
@@ -141,7 +144,7 @@ class GestureEngine:
             request = self.mapping.request(hold.label, self._pointing(commander))
         if shown.label:
             results[index] = replace(shown, held_s=hold.held_s, triggered=hold.triggered)
-        return FrameResult(tuple(results), request)
+        return FrameResult(tuple(results), request, request_gesture=hold.label if request else '')
 
     def _nothing(self, t: float) -> None:
         self._history.clear()

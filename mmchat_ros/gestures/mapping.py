@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from mmchat_ros.control.commands import CommandRequest, Source, Verb
 from mmchat_ros.gestures import dynamic_gestures, static_gestures
 
 GESTURE_LABELS: tuple[str, ...] = static_gestures.GESTURES + tuple(
@@ -51,22 +52,6 @@ class MappingError(ValueError):
 
 
 @dataclass(frozen=True)
-class CommandRequest:
-    """A command a gesture asks for (before the operator check); fields as in Command.msg."""
-
-    gesture: str
-    verb: str
-    x_m: float = 0.0
-    y_m: float = 0.0
-    z_m: float = 0.0
-    yaw_rad: float = 0.0
-    altitude_m: float = 0.0
-    speed_mps: float = 0.0
-    track_id: int = -1
-    standoff_m: float = 0.0
-
-
-@dataclass(frozen=True)
 class Rule:
     """The command of one gesture."""
 
@@ -74,9 +59,10 @@ class Rule:
     values: dict[str, float] = field(default_factory=dict)
     pointed_step_m: float = 0.0
 
-    def request(self, gesture: str, pointing: np.ndarray | None) -> CommandRequest | None:
-        """The request for `gesture`; `pointing` is the finger's unit (dx, dy) in raw camera
-        image axes (y down). None when the rule needs a direction and there is none."""
+    def request(self, pointing: np.ndarray | None) -> CommandRequest | None:
+        """The request of this rule (no request_id, operator or frame yet: the node adds them when it
+        sends); `pointing` is the finger's unit (dx, dy) in raw camera image axes (y down). None when
+        the rule needs a direction and there is none."""
         values = dict(self.values)
         if self.pointed_step_m:
             if pointing is None:
@@ -86,7 +72,7 @@ class Rule:
                 values['y_m'] = -math.copysign(self.pointed_step_m, dx)
             else:
                 values['z_m'] = -math.copysign(self.pointed_step_m, dy)
-        return CommandRequest(gesture=gesture, verb=self.verb, **values)
+        return CommandRequest(request_id='', verb=Verb[self.verb], source=Source.GESTURE, **values)
 
 
 @dataclass(frozen=True)
@@ -99,7 +85,7 @@ class GestureMapping:
     def request(self, gesture: str, pointing: np.ndarray | None = None) -> CommandRequest | None:
         """The request `gesture` makes, or None when it is unmapped (or lacks a direction)."""
         rule = self.rules.get(gesture)
-        return rule.request(gesture, pointing) if rule else None
+        return rule.request(pointing) if rule else None
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> 'GestureMapping':

@@ -47,7 +47,7 @@ from mmchat_ros.control.velocity_output import VelocityOutput, VirtualAltitude
 from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
 from mmchat_ros.msg import AuthState, Command, CommandResult, DetectionArray, MotorCommand, VehicleState
 from mmchat_ros.node_main import run_node
-from mmchat_ros.ros_io import SENSOR_QOS, seconds
+from mmchat_ros.ros_io import SENSOR_QOS, request_from_msg, seconds
 from mmchat_ros.vehicle_model import VehicleModel, VehicleModelError
 
 INTERFACES = ('sim', 'mavlink', 'twist')
@@ -74,16 +74,6 @@ NODE_PARAMETERS: dict[str, tuple[Any, str]] = {
     'twist.yaw_kp': (1.5, 'heading error -> yaw rate (1/s)'),
     'twist.planar': (False, 'ground robot: no real height; a virtual one keeps takeoff/land'),
 }
-
-
-def request_from_msg(msg: Command, request_id: str | None = None) -> CommandRequest:
-    """A CommandRequest from an mmchat_ros/Command."""
-    return CommandRequest(
-        request_id=msg.request_id if request_id is None else request_id, verb=int(msg.verb),
-        frame_id=msg.header.frame_id, x_m=float(msg.x_m), y_m=float(msg.y_m), z_m=float(msg.z_m),
-        yaw_rad=float(msg.yaw_rad), altitude_m=float(msg.altitude_m),
-        speed_mps=float(msg.speed_mps), track_id=int(msg.track_id),
-        standoff_m=float(msg.standoff_m), source=int(msg.source), operator_id=msg.operator_id)
 
 
 class FlightControllerNode(Node):

@@ -18,6 +18,7 @@ unconfigured, with the reason in the log and on /diagnostics.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 import uuid
 
 from geometry_msgs.msg import Point
@@ -27,13 +28,14 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from mmchat_ros import graph
+from mmchat_ros.control.commands import CommandRequest
 from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
 from mmchat_ros.gestures import authorisation
 from mmchat_ros.gestures.annotate import annotate
 from mmchat_ros.gestures.authorisation import Authorisation
 from mmchat_ros.gestures.dynamic_gestures import DynamicGestureClassifier
 from mmchat_ros.gestures.engine import DYNAMIC, EngineSettings, GestureEngine, HandGesture
-from mmchat_ros.gestures.mapping import CommandRequest, GestureMapping, MappingError
+from mmchat_ros.gestures.mapping import GestureMapping, MappingError
 from mmchat_ros.gestures.mediapipe_hands import DetectorSettings, HandDetector
 from mmchat_ros.gestures.model_files import ModelFileError, resolve
 from mmchat_ros.gestures.static_gestures import StaticGestureClassifier
@@ -41,7 +43,7 @@ from mmchat_ros.image_codec import ImageFormatError
 from mmchat_ros.lifecycle import AutostartLifecycleNode
 from mmchat_ros.msg import AuthState, Command, Gesture
 from mmchat_ros.node_main import run_node
-from mmchat_ros.ros_io import SENSOR_QOS, bgr_array, image_msg, seconds
+from mmchat_ros.ros_io import SENSOR_QOS, bgr_array, command_msg, image_msg, seconds
 
 #: Sensor-data QoS keeping one frame: a frame that arrives while one is processed replaces the
 #: waiting one, so the node always works on the latest frame and never on a queue of stale ones.
@@ -201,7 +203,8 @@ class GestureNode(AutostartLifecycleNode):
         for gesture in result.hands:
             if gesture.label:
                 self._gesture_pub.publish(self._gesture_msg(gesture, msg.header))
-        command_text = self._send(result.request, msg.header) if result.request else None
+        command_text = (self._send(result.request_gesture, result.request, msg.header)
+                        if result.request else None)
         if self._annotated_pub.get_subscription_count() > 0:
             drawn = annotate(frame, result, self._engine.settings, command_text)
             self._annotated_pub.publish(image_msg(drawn, 'bgr8', msg.header))
@@ -227,25 +230,22 @@ class GestureNode(AutostartLifecycleNode):
                        landmarks=[Point(x=float(x), y=float(y), z=float(z))
                                   for x, y, z in hand.landmarks])
 
-    def _send(self, request: CommandRequest, image_header: Header) -> str:
-        """Publish the command when the operator check allows; the text for the annotated image."""
+    def _send(self, gesture: str, request: CommandRequest, image_header: Header) -> str:
+        """Publish the command `gesture` asks for when the operator check allows; the text for the
+        annotated image."""
         now_s = self.get_clock().now().nanoseconds * 1e-9
         refusal = authorisation.refusal(self._authorisation, now_s,
                                         self._engine.mapping.require_authorised)
-        what = f'{request.gesture} -> {request.verb}'
+        what = f'{gesture} -> {request.verb_name}'
         if refusal:
             self._counts['commands refused'] += 1
             self._diagnostics.set_value('commands refused', self._counts['commands refused'])
             self.get_logger().warning(f'{what} not sent: {refusal}')
             return f'{what}: refused ({refusal})'
         operator = self._authorisation.operator_id if self._authorisation else ''
-        command = Command(
-            header=Header(stamp=image_header.stamp, frame_id=self._param('command_frame_id')),
-            request_id=f'gesture-{uuid.uuid4().hex}', verb=getattr(Command, request.verb),
-            x_m=request.x_m, y_m=request.y_m, z_m=request.z_m, yaw_rad=request.yaw_rad,
-            altitude_m=request.altitude_m, speed_mps=request.speed_mps,
-            track_id=request.track_id, standoff_m=request.standoff_m,
-            source=Command.SOURCE_GESTURE, operator_id=operator)
+        command = command_msg(replace(request, request_id=f'gesture-{uuid.uuid4().hex}',
+                                      frame_id=self._param('command_frame_id'), operator_id=operator),
+                              image_header.stamp)
         self._command_pub.publish(command)
         self._counts['commands sent'] += 1
         self._diagnostics.set_value('commands sent', self._counts['commands sent'])
