@@ -1,9 +1,15 @@
 """`python -m mmchat_ros.bench`: every benchmark is registered and parses its defaults; a missing
-model is reported before anything runs (the benchmarks themselves run with `make bench`)."""
+model is reported before anything runs (the benchmarks themselves run with `make bench`); the
+detector benchmark's operator profile reads ONNX Runtime's real profiler output."""
 from pathlib import Path
 
-from mmchat_ros.bench import BENCHMARK_MODULES
+import numpy as np
+
+from mmchat_ros import graph
+from mmchat_ros.bench import BENCHMARK_MODULES, detector
 from mmchat_ros.bench.__main__ import build_parser, main
+
+MODELS = graph.share_dir() / 'models' / 'detector'
 
 
 def test_every_benchmark_parses_its_defaults(tmp_path):
@@ -18,3 +24,14 @@ def test_detector_benchmark_reports_missing_models(tmp_path, capsys):
     message = capsys.readouterr().out
     assert 'missing model files' in message and 'sim_yolo11n_int8.onnx' in message
     assert not (tmp_path / 'out').exists()
+
+
+def test_operator_profile_splits_time_by_operator_type():
+    image = np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    fp32 = detector.operator_times(MODELS / 'sim_yolo11n.onnx', [image, image])
+    int8 = detector.operator_times(MODELS / 'sim_yolo11n_int8.onnx', [image, image])
+    assert 'QLinearConv' not in fp32 and fp32['Conv'] > 0
+    # ONNX Runtime fuses the QDQ convolutions; only the head's float DFL convolution stays Conv
+    assert int8['QLinearConv'] > 0 and int8.get('Conv', 0) < int8['QLinearConv'] / 10
+    for ops in (fp32, int8):
+        assert list(ops.values()) == sorted(ops.values(), reverse=True)

@@ -2,14 +2,15 @@
 
     python -m mmchat_ros.bench detector [--val-images 400] [--out bench/results]
 
-All data are rendered from the simulator with seed 2024 (training used seeds 0-3, int8 calibration
-100), so nothing here was seen in training:
+All data are rendered from the simulator with seed 2024 (training and validation used seeds 0-10,
+int8 calibration 100), so nothing here was seen in training:
   accuracy   mAP50 / mAP50-95 (COCO-style, conf 0.001) of the .pt, ONNX fp32 and ONNX int8 models on
              --val-images held-out images of both worlds;
   speed      the same models through the detector (pre- and post-processing included), then the
              two ONNX models' run() alone, interleaved image by image so that load from other
              processes hits both alike, with ONNX Runtime's default threads (as the node runs it;
-             the int8 speed-up goal is judged on this wall time) and on one thread;
+             the int8 speed-up goal is judged on this wall time) and on one thread; and where
+             that time goes: ONNX Runtime's profile per operator type, one thread;
   node       the detector node in one process (real DDS): latency from publishing an image (its
              header stamped with the wall clock) to receiving its DetectionArray, frame by frame,
              at imgsz 320 (320x240 images) and 640 (640x480); then frames per second sustained
@@ -25,6 +26,8 @@ Writes detector.json and detector.png to --out.
 from __future__ import annotations
 
 import argparse
+from collections import Counter
+import json
 import os
 from pathlib import Path
 import tempfile
@@ -45,6 +48,7 @@ MIN_INT8_SPEEDUP = 1.5
 MIN_IDF1 = 0.9
 CAMERA_RATE_HZ = 30.0
 GROUND_TRUTH_ROW = 'reid on ground-truth boxes'
+PROFILE_IMAGES = 20                            # images per model in the operator profile
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -165,6 +169,8 @@ def speed(models: dict[str, Path], images: list) -> dict[str, Any]:
     onnx_models = {name: models[name] for name in ('onnxruntime fp32', 'onnxruntime int8')}
     out['model_run_default_threads'] = model_runs(onnx_models, images, threads=0)
     out['model_run_one_thread'] = model_runs(onnx_models, images, threads=1)
+    out['operator_ms_one_thread'] = {name: operator_times(path, images[:PROFILE_IMAGES])
+                                     for name, path in onnx_models.items()}
     out['int8_speedup_end_to_end'] = round(out['onnxruntime fp32']['end_to_end_ms_p50'] /
                                            out['onnxruntime int8']['end_to_end_ms_p50'], 3)
     out['load_average_after'] = [round(x, 2) for x in os.getloadavg()]
@@ -202,6 +208,30 @@ def model_runs(models: dict[str, Path], images: list, threads: int) -> dict[str,
     out['int8_speedup_wall'] = round(fp32['wall_ms_p50'] / int8['wall_ms_p50'], 3)
     out['int8_speedup_cpu'] = round(fp32['cpu_ms_p50'] / int8['cpu_ms_p50'], 3)
     return out
+
+
+def operator_times(model: Path, images: list) -> dict[str, float]:
+    """Milliseconds per image that ONNX Runtime's profiler (one thread) puts on each operator type,
+    largest first: where int8 saves time (convolutions) and where it does not."""
+    import onnxruntime
+
+    from mmchat_ros.detection.engines import letterbox
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.enable_profiling = True
+    with tempfile.TemporaryDirectory() as tmp:
+        options.profile_file_prefix = str(Path(tmp) / model.stem)
+        session = onnxruntime.InferenceSession(str(model), options, providers=['CPUExecutionProvider'])
+        feed_name = session.get_inputs()[0].name
+        for image in images:
+            session.run(None, {feed_name: letterbox(image, 320)})
+        events = json.loads(Path(session.end_profiling()).read_text())
+    total_us: Counter = Counter()
+    for event in events:
+        if event.get('cat') == 'Node' and event['name'].endswith('_kernel_time'):
+            total_us[event['args']['op_name']] += event['dur']
+    return {op: round(us / len(images) / 1e3, 2) for op, us in total_us.most_common()}
 
 
 def _rounded_list(values) -> list[float]:
@@ -412,6 +442,9 @@ def print_summary(report: dict) -> None:
             print(f"{name:22s} run() on {runs['threads']} thread(s): {runs[name]['wall_ms_p50']:.1f} ms wall, "
                   f"{runs[name]['cpu_ms_p50']:.1f} ms CPU (p50)")
         print(f"{'':22s} int8 speed-up {runs['int8_speedup_wall']}x wall, {runs['int8_speedup_cpu']}x CPU")
+    for name, ops in report['speed']['operator_ms_one_thread'].items():
+        top = ', '.join(f'{op} {ms:.1f}' for op, ms in list(ops.items())[:5])
+        print(f"{name:22s} ms per image by operator (one thread): {top}")
     for case, r in report['node'].items():
         print(f"node {case:30s} latency p50 {r['latency_ms_p50']:.1f} ms p95 {r['latency_ms_p95']:.1f} ms"
               f"  sustained {r['sustained_fps']:.1f} fps")
