@@ -8,6 +8,7 @@ import numpy as np
 from mmchat_ros import graph
 from mmchat_ros.bench import BENCHMARK_MODULES, detector
 from mmchat_ros.bench.__main__ import build_parser, main
+from mmchat_ros.detection.engines import letterbox
 
 MODELS = graph.share_dir() / 'models' / 'detector'
 
@@ -28,8 +29,9 @@ def test_detector_benchmark_reports_missing_models(tmp_path, capsys):
 
 def test_operator_profile_splits_time_by_operator_type():
     image = np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)
-    fp32 = detector.operator_times(MODELS / 'sim_yolo11n.onnx', [image, image])
-    int8 = detector.operator_times(MODELS / 'sim_yolo11n_int8.onnx', [image, image])
+    inputs = [letterbox(image, 320)] * 2
+    fp32 = detector.operator_times(MODELS / 'sim_yolo11n.onnx', inputs)
+    int8 = detector.operator_times(MODELS / 'sim_yolo11n_int8.onnx', inputs)
     assert 'QLinearConv' not in fp32 and fp32['Conv'] > 0
     # ONNX Runtime fuses the QDQ convolutions; only the head's float DFL convolution stays Conv
     assert int8['QLinearConv'] > 0 and int8.get('Conv', 0) < int8['QLinearConv'] / 10

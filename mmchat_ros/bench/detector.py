@@ -149,7 +149,9 @@ def accuracy(models: dict[str, Path], images: list, truths: list) -> dict[str, A
 
 def speed(models: dict[str, Path], images: list) -> dict[str, Any]:
     """Time per image of each model through the detector (Ultralytics pre/post-processing included,
-    default threads), then the two ONNX models alone (`model_runs`)."""
+    default threads), then the two ONNX models alone (`model_runs`, `operator_times`)."""
+    from mmchat_ros.detection.engines import letterbox
+
     detectors = {name: _detector(path) for name, path in models.items()}
     for detector in detectors.values():                      # warm-up
         for image in images[:5]:
@@ -167,9 +169,10 @@ def speed(models: dict[str, Path], images: list) -> dict[str, Any]:
                'inference_ms_p50': _p(run_ms[name], 50), 'samples_end_to_end_ms': _rounded_list(total_ms[name])}
         for name in models}
     onnx_models = {name: models[name] for name in ('onnxruntime fp32', 'onnxruntime int8')}
-    out['model_run_default_threads'] = model_runs(onnx_models, images, threads=0)
-    out['model_run_one_thread'] = model_runs(onnx_models, images, threads=1)
-    out['operator_ms_one_thread'] = {name: operator_times(path, images[:PROFILE_IMAGES])
+    inputs = [letterbox(image, 320) for image in images]
+    out['model_run_default_threads'] = model_runs(onnx_models, inputs, threads=0)
+    out['model_run_one_thread'] = model_runs(onnx_models, inputs, threads=1)
+    out['operator_ms_one_thread'] = {name: operator_times(path, inputs[:PROFILE_IMAGES])
                                      for name, path in onnx_models.items()}
     out['int8_speedup_end_to_end'] = round(out['onnxruntime fp32']['end_to_end_ms_p50'] /
                                            out['onnxruntime int8']['end_to_end_ms_p50'], 3)
@@ -177,19 +180,23 @@ def speed(models: dict[str, Path], images: list) -> dict[str, Any]:
     return out
 
 
-def model_runs(models: dict[str, Path], images: list, threads: int) -> dict[str, Any]:
-    """Wall and CPU time of ONNX Runtime's run() alone for the fp32 and int8 models, interleaved
-    image by image so that load from other processes hits both alike. threads=0: ONNX Runtime's
-    default (one per core, as the detector node runs it)."""
+def _onnx_session(model: Path, threads: int, profile_prefix: Path | None = None):
+    """An ONNX Runtime CPU session on `threads` threads (0: one per core), profiling if given a prefix."""
     import onnxruntime
-
-    from mmchat_ros.detection.engines import letterbox
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = threads
-    sessions = {name: onnxruntime.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
-                for name, path in models.items()}
-    inputs = [letterbox(image, 320) for image in images]
+    if profile_prefix is not None:
+        options.enable_profiling = True
+        options.profile_file_prefix = str(profile_prefix)
+    return onnxruntime.InferenceSession(str(model), options, providers=['CPUExecutionProvider'])
+
+
+def model_runs(models: dict[str, Path], inputs: list[np.ndarray], threads: int) -> dict[str, Any]:
+    """Wall and CPU time of ONNX Runtime's run() alone for the fp32 and int8 models on letterboxed
+    inputs, interleaved input by input so that load from other processes hits both alike.
+    threads=0: ONNX Runtime's default (one per core, as the detector node runs it)."""
+    sessions = {name: _onnx_session(path, threads) for name, path in models.items()}
     wall = {name: [] for name in sessions}
     cpu = {name: [] for name in sessions}
     label = 'default threads' if threads == 0 else f'{threads} thread(s)'
@@ -210,28 +217,20 @@ def model_runs(models: dict[str, Path], images: list, threads: int) -> dict[str,
     return out
 
 
-def operator_times(model: Path, images: list) -> dict[str, float]:
-    """Milliseconds per image that ONNX Runtime's profiler (one thread) puts on each operator type,
-    largest first: where int8 saves time (convolutions) and where it does not."""
-    import onnxruntime
-
-    from mmchat_ros.detection.engines import letterbox
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    options.enable_profiling = True
+def operator_times(model: Path, inputs: list[np.ndarray]) -> dict[str, float]:
+    """Milliseconds per letterboxed input that ONNX Runtime's profiler (one thread) puts on each
+    operator type, largest first: where int8 saves time (convolutions) and where it does not."""
     with tempfile.TemporaryDirectory() as tmp:
-        options.profile_file_prefix = str(Path(tmp) / model.stem)
-        session = onnxruntime.InferenceSession(str(model), options, providers=['CPUExecutionProvider'])
+        session = _onnx_session(model, threads=1, profile_prefix=Path(tmp) / model.stem)
         feed_name = session.get_inputs()[0].name
-        for image in images:
-            session.run(None, {feed_name: letterbox(image, 320)})
+        for x in inputs:
+            session.run(None, {feed_name: x})
         events = json.loads(Path(session.end_profiling()).read_text())
     total_us: Counter = Counter()
     for event in events:
         if event.get('cat') == 'Node' and event['name'].endswith('_kernel_time'):
             total_us[event['args']['op_name']] += event['dur']
-    return {op: round(us / len(images) / 1e3, 2) for op, us in total_us.most_common()}
+    return {op: round(us / len(inputs) / 1e3, 2) for op, us in total_us.most_common()}
 
 
 def _rounded_list(values) -> list[float]:
