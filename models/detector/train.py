@@ -8,8 +8,10 @@
         --data ~/.cache/mmchat_ros/detector_data/data.yaml ~/.cache/mmchat_ros/detector_data_v2/data.yaml
 
 The network is built from yolo11n.yaml (no pretrained weights: none can be downloaded here), or
-starts from --init. `--hours` bounds the wall time; Ultralytics then sets the number of epochs and
-its learning-rate schedule to fit. The best checkpoint (validation mAP) is copied to --weights.
+starts from --init. `--relu` builds it with ReLU in place of SiLU (ReLU fuses into ONNX Runtime's
+int8 convolutions, SiLU does not); with --init the weights carry over by name and shape.
+`--hours` bounds the wall time; Ultralytics then sets the number of epochs and its learning-rate
+schedule to fit. The best checkpoint (validation mAP) is copied to --weights.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ import time
 
 import torch
 import yaml
+
+import ultralytics as ultralytics_package
 
 from mmchat_ros.detection.backends import ultralytics
 
@@ -44,12 +48,26 @@ def merged_data(files: list[Path], val_images: int) -> Path:
     return merged
 
 
+def relu_network(folder: Path, classes: int) -> Path:
+    """Ultralytics' own YOLO11 model file with `classes` classes and ReLU as every convolution's
+    activation, written to `folder` under a name from which Ultralytics reads the nano scale."""
+    network = yaml.safe_load((Path(ultralytics_package.__file__).parent / 'cfg' / 'models' / '11' /
+                              'yolo11.yaml').read_text())
+    network.update(nc=classes, activation='nn.ReLU()')
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / 'yolo11n-relu.yaml'
+    path.write_text(yaml.safe_dump(network, sort_keys=False))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train, copy the best weights, and write the final validation metrics next to them."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data', type=Path, nargs='+', required=True,
                         help='data.yaml file(s) from generate_data.py (several are merged)')
     parser.add_argument('--init', type=Path, help='start from these weights instead of yolo11n.yaml')
+    parser.add_argument('--relu', action='store_true',
+                        help='build the network with ReLU activations (from --init: its weights carried over)')
     parser.add_argument('--lr0', type=float, default=0.0005,
                         help='AdamW learning rate when starting from --init (no warm-up)')
     parser.add_argument('--hours', type=float, default=0.5, help='training wall-time budget')
@@ -68,7 +86,13 @@ def main(argv: list[str] | None = None) -> int:
 
     report_path = args.weights.with_suffix('.train.json')
     stages = json.loads(report_path.read_text())['stages'] if args.init and report_path.is_file() else []
-    model = ultralytics().YOLO(str(args.init) if args.init else 'yolo11n.yaml')
+    if args.relu:
+        classes = len(yaml.safe_load(args.data[0].read_text())['names'])
+        model = ultralytics().YOLO(str(relu_network(args.runs, classes)))
+        if args.init:
+            model.load(str(args.init))
+    else:
+        model = ultralytics().YOLO(str(args.init) if args.init else 'yolo11n.yaml')
     # From scratch: Ultralytics' automatic optimiser and warm-up. Fine-tuning: a small constant-start
     # AdamW rate without warm-up (the warm-up's high bias rate undoes what the weights learnt).
     # pretrained=False would make Ultralytics (8.4) drop the --init weights and start from scratch.
@@ -90,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     stage = {'epochs': model.trainer.epoch + 1, 'train_hours': round(hours, 3), 'imgsz': args.imgsz,
              'batch': args.batch, 'threads': args.threads, 'data': [str(d) for d in args.data],
              'init': str(args.init) if args.init else 'yolo11n.yaml (from scratch)',
+             'activation': type(model.trainer.model.model[0].act).__name__,
              'val_map50': round(float(metrics.get('metrics/mAP50(B)', 0.0)), 4),
              'val_map50_95': round(float(metrics.get('metrics/mAP50-95(B)', 0.0)), 4),
              'run_dir': str(run_dir), **schedule}
