@@ -26,8 +26,6 @@ import time
 import torch
 import yaml
 
-import ultralytics as ultralytics_package
-
 from mmchat_ros.detection.backends import ultralytics
 
 HERE = Path(__file__).resolve().parent
@@ -51,7 +49,7 @@ def merged_data(files: list[Path], val_images: int) -> Path:
 def relu_network(folder: Path, classes: int) -> Path:
     """Ultralytics' own YOLO11 model file with `classes` classes and ReLU as every convolution's
     activation, written to `folder` under a name from which Ultralytics reads the nano scale."""
-    network = yaml.safe_load((Path(ultralytics_package.__file__).parent / 'cfg' / 'models' / '11' /
+    network = yaml.safe_load((Path(ultralytics().__file__).parent / 'cfg' / 'models' / '11' /
                               'yolo11.yaml').read_text())
     network.update(nc=classes, activation='nn.ReLU()')
     folder.mkdir(parents=True, exist_ok=True)
