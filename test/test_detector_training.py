@@ -3,23 +3,12 @@ from __future__ import annotations
 
 import importlib.util
 
-import pytest
 import torch
 
 from mmchat_ros import graph
 from mmchat_ros.detection.backends import ultralytics
 
 DETECTOR_MODELS = graph.share_dir() / 'models' / 'detector'
-
-
-@pytest.fixture(autouse=True)
-def _restore_default_activation(monkeypatch):
-    """Building from a model file with `activation:` sets Ultralytics' class-wide Conv.default_act;
-    put it back after each test so that no later test builds a ReLU network unawares."""
-    from ultralytics.nn.modules import Conv
-
-    ultralytics()
-    monkeypatch.setattr(Conv, 'default_act', Conv.default_act)
 
 
 def _train_script():
