@@ -1,12 +1,13 @@
 """`python -m mmchat_ros.bench`: every benchmark is registered and parses its defaults; a missing
 model is reported before anything runs (the benchmarks themselves run with `make bench`); the
-detector benchmark's operator profile reads ONNX Runtime's real profiler output."""
+tracker's settings are chosen on scenarios the detector benchmark does not score; the detector
+benchmark's operator profile reads ONNX Runtime's real profiler output."""
 from pathlib import Path
 
 import numpy as np
 
 from mmchat_ros import graph
-from mmchat_ros.bench import BENCHMARK_MODULES, detector
+from mmchat_ros.bench import BENCHMARK_MODULES, detector, tracker
 from mmchat_ros.bench.__main__ import build_parser, main
 from mmchat_ros.detection.engines import letterbox
 
@@ -25,6 +26,21 @@ def test_detector_benchmark_reports_missing_models(tmp_path, capsys):
     message = capsys.readouterr().out
     assert 'missing model files' in message and 'sim_yolo11n_int8.onnx' in message
     assert not (tmp_path / 'out').exists()
+
+
+def test_tracker_benchmark_reports_a_missing_model(tmp_path, capsys):
+    assert main(['tracker', '--model', str(tmp_path / 'none.onnx'), '--out', str(tmp_path / 'out')]) == 2
+    assert 'missing model file' in capsys.readouterr().out
+    assert not (tmp_path / 'out').exists()
+
+
+def test_tracker_settings_are_chosen_on_other_scenarios_than_the_benchmarks():
+    """The validation scenarios share no name, person or colour with the scored ones."""
+    validation, _ = tracker.scenario_set(graph.share_dir(), validation=True)
+    scored, _ = tracker.scenario_set(graph.share_dir())
+    assert len(validation) >= 4 and set(validation).isdisjoint(scored)
+    colours = lambda scenarios: {t.rgba for s in scenarios.values() for t in s.world.targets}
+    assert colours(validation).isdisjoint(colours(scored))
 
 
 def test_operator_profile_splits_time_by_operator_type():

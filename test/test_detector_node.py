@@ -275,6 +275,19 @@ def test_class_filter(harness, yard_frame, keep):
     assert array.detections and {d.class_name for d in array.detections} == {keep}
 
 
+def test_conf_bounds_every_detection_without_a_tracker(harness, room_frames):
+    """track_low_conf lowers the detector's threshold only for a tracker (which starts no track
+    below conf); the room views hold detections between the two thresholds."""
+    scores = {}
+    for conf in (0.05, 0.35):
+        h = harness(model=str(MODELS / 'sim_yolo11n_int8.onnx'), tracker='none', conf=conf, track_low_conf=0.05)
+        assert h.wait_configured() == State.PRIMARY_STATE_ACTIVE
+        h.wait_for_subscription()
+        scores[conf] = [d.score for i, f in enumerate(room_frames) for d in h.send_frame(f.image, i).detections]
+    assert any(s < 0.35 for s in scores[0.05])
+    assert scores[0.35] and min(scores[0.35]) >= 0.35
+
+
 def test_rate_limit_skips_frames(harness, room_frames):
     h = harness(model=str(MODELS / 'sim_yolo11n_int8.onnx'), max_rate_hz=0.2)
     assert h.wait_configured() == State.PRIMARY_STATE_ACTIVE

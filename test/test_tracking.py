@@ -4,8 +4,8 @@ import pytest
 
 from mmchat_ros.detection import appearance
 from mmchat_ros.detection.backends import Box
-from mmchat_ros.detection.tracking import (BoxKalman, ReidTracker, TrackState, UltralyticsTracker,
-                                           iou_matrix, make_tracker)
+from mmchat_ros.detection.tracking import (BoxKalman, ReidConfig, ReidTracker, TrackState,
+                                           UltralyticsTracker, iou_matrix, make_tracker)
 
 WIDTH, HEIGHT = 320, 240
 RED, BLUE, GREEN = (30, 30, 220), (220, 60, 30), (40, 200, 40)
@@ -131,6 +131,42 @@ def test_a_newcomer_does_not_steal_a_lost_identity():
         [[(figure_box(100), BLUE)] for _ in range(6)]
     results = run(ReidTracker(), frames)
     assert set(ids_by_colour(frames, results, RED)).isdisjoint(ids_by_colour(frames, results, BLUE))
+
+
+def test_weak_detections_continue_a_track_but_never_start_one():
+    """ByteTrack's rule: below new_track_score a detection only extends a track it matches."""
+    tracker = ReidTracker()
+    red_scores = [0.9] * 4 + [0.15] * 6
+    results = []
+    for i, score in enumerate(red_scores):
+        figures = [(figure_box(60 + 5 * i), RED), (figure_box(250), BLUE)]
+        detections = [Box(*figures[0][0], score, 0), Box(*figures[1][0], 0.15, 0)]
+        results.append(tracker.update(detections, frame(figures), i * 0.1))
+    assert [len(r) for r in results] == [1] * len(red_scores), 'the weak BLUE never becomes a track'
+    assert len({r[0].track_id for r in results}) == 1
+    assert all(r[0].detection_index == 0 and r[0].state == TrackState.CONFIRMED for r in results[4:])
+
+
+@pytest.mark.parametrize('unmatched_cost, a_keeps_its_detection', [
+    (ReidConfig.unmatched_cost, True),
+    (1e5, False),                       # never unmatched: the swap this case is built to provoke
+])
+def test_a_track_without_its_detection_does_not_push_others_into_a_swap(unmatched_cost, a_keeps_its_detection):
+    """A and B stand 0.8 box heights apart; B goes undetected just as a newcomer shows up half a
+    height left of A. Every pairing but B with the newcomer passes the gates, so an assignment that
+    must match every track would give A the newcomer and B A's detection; leaving B unmatched at a
+    cost keeps A on A. (Boxes 5 px wide carry no appearance: motion decides alone.)"""
+    def tall(cx: float) -> tuple[float, ...]:
+        return figure_box(cx, w=5.0, h=70.0)
+
+    tracker = ReidTracker(ReidConfig(unmatched_cost=unmatched_cost))
+    still = [Box(*tall(100.0), 0.9, 0), Box(*tall(156.0), 0.9, 0)]
+    for i in range(5):
+        tracks = tracker.update(still, frame([]), i * 0.1)
+    a_id = next(t.track_id for t in tracks if t.detection_index == 0)
+    tracks = tracker.update([Box(*tall(100.0), 0.9, 0), Box(*tall(65.0), 0.9, 0)], frame([]), 0.5)
+    on = {t.detection_index: t.track_id for t in tracks if t.detection_index is not None}
+    assert (on[0] == a_id and on.get(1) != a_id) == a_keeps_its_detection
 
 
 def clipped(cx: float) -> tuple[float, ...] | None:

@@ -10,4 +10,5 @@ inside `run`.
 """
 
 #: Benchmark modules in the order `all` runs them; the module name is the subcommand.
-BENCHMARK_MODULES: tuple[str, ...] = ('transport', 'sim', 'gesture', 'control', 'slam', 'detector')
+BENCHMARK_MODULES: tuple[str, ...] = ('transport', 'sim', 'gesture', 'control', 'slam', 'tracker',
+                                          'detector')

@@ -17,7 +17,9 @@ int8 calibration 100), so nothing here was seen in training:
              while a camera stand-in publishes at 30 Hz. ONNX models for 640 are exported for the
              run (the int8 one calibrated on 64 renders);
   tracking   rendered sequences with crossings, an occluding pillar, exit/re-entry and a busy yard;
-             the int8 detector at the node's settings, then each tracker on the same detections:
+             the int8 detector at the node's settings (config/sim/detector.yaml; detections down to
+             track_low_conf, chosen with `bench tracker` on other scenarios), then each tracker
+             on the same detections:
              IDF1, ID switches, MOTA (motmetrics, IoU >= 0.5) of the confirmed tracks (what a
              follow behaviour acts on), per sequence and over all; and the reid tracker on the
              ground-truth boxes (every labelled target, even 12 visible pixels), its own share.
@@ -38,11 +40,12 @@ import numpy as np
 from tqdm import tqdm
 
 from mmchat_ros.bench.results import machine_info, write_json
+from mmchat_ros.bench.tracker import (RATE_HZ, load_detector, node_settings, render, scenario_set,
+                                      track_sequences)
 
 HELP = 'detector: mAP and speed of .pt / ONNX fp32 / ONNX int8, node latency, tracking IDF1'
 HELD_OUT_SEED = 2024
 ACCURACY_CONF, ACCURACY_IOU = 0.001, 0.7       # as Ultralytics validation
-NODE_CONF, NODE_IOU = 0.3, 0.5                 # as config/sim/detector.yaml
 MAX_INT8_MAP_DROP_POINTS = 1.0
 MIN_INT8_SPEEDUP = 1.5
 MIN_IDF1 = 0.9
@@ -119,11 +122,6 @@ def held_out_set(root: Path, count: int, share: Path):
 
 # --- accuracy and speed --------------------------------------------------------------------------
 
-def _detector(path: Path, imgsz: int = 320, conf: float = ACCURACY_CONF, iou: float = ACCURACY_IOU):
-    from mmchat_ros.detection.backends import YoloDetector
-    return YoloDetector(path, imgsz=imgsz, conf=conf, iou=iou)
-
-
 def accuracy(models: dict[str, Path], images: list, truths: list) -> dict[str, Any]:
     """mAP of each model on the held-out images."""
     from mmchat_ros.detection.metrics import ImageDetections, detection_map
@@ -131,7 +129,7 @@ def accuracy(models: dict[str, Path], images: list, truths: list) -> dict[str, A
 
     out = {}
     for name, path in models.items():
-        detector = _detector(path)
+        detector = load_detector(path, ACCURACY_CONF, ACCURACY_IOU)
         predictions = []
         for image in tqdm(images, desc=f'accuracy {name}', unit='img'):
             boxes = detector.detect(image)
@@ -152,7 +150,7 @@ def speed(models: dict[str, Path], images: list) -> dict[str, Any]:
     default threads), then the two ONNX models alone (`model_runs`, `operator_times`)."""
     from mmchat_ros.detection.engines import letterbox
 
-    detectors = {name: _detector(path) for name, path in models.items()}
+    detectors = {name: load_detector(path, ACCURACY_CONF, ACCURACY_IOU) for name, path in models.items()}
     for detector in detectors.values():                      # warm-up
         for image in images[:5]:
             detector.detect(image)
@@ -262,20 +260,8 @@ def node_cases(models: dict[str, Path], stem: str, sizes: list[int], frames: int
         images = _node_images(imgsz, share)
         for name, path in cases.items():
             print(f'node: {name} at imgsz {imgsz}', flush=True)
-            out[f'{name} @ {imgsz}'] = node_run(path, imgsz, images, frames, duration_s)
+            out[f'{name} @ {imgsz}'] = node_run(path, imgsz, images, frames, duration_s, node_settings(share))
     return out
-
-
-def _scenarios(share: Path):
-    """The scripted tracking scenarios of sim_data, and the vehicle that films them."""
-    from mmchat_ros.detection import sim_data
-    from mmchat_ros.simulation import World
-    from mmchat_ros.vehicle_model import VehicleModel
-
-    worlds = share / 'sim' / 'worlds'
-    scenarios = sim_data.scenarios(World.from_yaml(worlds / 'indoor_room.yaml'),
-                                   World.from_yaml(worlds / 'outdoor_yard.yaml'))
-    return scenarios, VehicleModel.from_yaml(share / 'sim' / 'vehicles' / 'quadrotor.yaml')
 
 
 def _node_images(imgsz: int, share: Path) -> list[np.ndarray]:
@@ -283,13 +269,15 @@ def _node_images(imgsz: int, share: Path) -> list[np.ndarray]:
     from mmchat_ros.detection import sim_data
 
     width, height = (320, 240) if imgsz <= 320 else (640, 480)
-    scenarios, vehicle = _scenarios(share)
+    scenarios, vehicle = scenario_set(share)
     return [f.image for f in sim_data.render_sequence(scenarios['yard'], vehicle, 5.0, width, height,
                                                       HELD_OUT_SEED)]
 
 
-def node_run(model: Path, imgsz: int, images: list[np.ndarray], frames: int, duration_s: float) -> dict:
-    """One detector node in its own context: frame-by-frame latency, then the sustained rate."""
+def node_run(model: Path, imgsz: int, images: list[np.ndarray], frames: int, duration_s: float,
+             settings: dict[str, Any]) -> dict:
+    """One detector node in its own context, at the sim profile's `settings` otherwise: frame-by-frame
+    latency, then the sustained rate."""
     import rclpy
     from rclpy.context import Context
     from rclpy.executors import SingleThreadedExecutor
@@ -309,8 +297,8 @@ def node_run(model: Path, imgsz: int, images: list[np.ndarray], frames: int, dur
     try:
         node = DetectorNode(context=context, parameter_overrides=[
             Parameter('model', value=str(model)), Parameter('imgsz', value=imgsz),
-            Parameter('max_rate_hz', value=0.0), Parameter('conf', value=NODE_CONF),
-            Parameter('iou', value=NODE_IOU), Parameter('tracker', value='reid')])
+            Parameter('max_rate_hz', value=0.0),
+            *(Parameter(k, value=settings[k]) for k in ('conf', 'track_low_conf', 'iou', 'tracker'))])
         probe = Node('detector_bench_probe', context=context)
         publisher = probe.create_publisher(Image, 'image', SENSOR_QOS)
         probe.create_subscription(DetectionArray, 'detections',
@@ -359,58 +347,21 @@ def node_run(model: Path, imgsz: int, images: list[np.ndarray], frames: int, dur
 # --- tracking ------------------------------------------------------------------------------------
 
 def tracking_cases(model: Path, trackers: list[str], share: Path) -> dict[str, Any]:
-    """Identity metrics of each tracker on each rendered sequence, and over all of them; then the
-    reid tracker fed the ground-truth boxes, which separates its own errors from the detector's."""
-    from mmchat_ros.detection import sim_data
-    from mmchat_ros.detection.backends import Box
+    """Identity metrics of each tracker on each rendered sequence, and over all of them, at the sim
+    profile's settings; then the reid tracker fed the ground-truth boxes, which separates its own
+    errors from the detector's."""
+    from mmchat_ros.detection.tracking import make_tracker
 
-    scenarios, vehicle = _scenarios(share)
-    detector = _detector(model, conf=NODE_CONF, iou=NODE_IOU)
-    rate_hz = 10.0
-    detected, perfect = {}, {}
-    for name, scenario in scenarios.items():
-        frames = list(tqdm(sim_data.render_sequence(scenario, vehicle, rate_hz, seed=HELD_OUT_SEED),
-                           desc=f'tracking sequence {name}', unit='frame'))
-        detected[name] = (frames, [detector.detect(f.image) for f in frames])
-        perfect[name] = (frames, [[Box(*(float(v) for v in b.box_xyxy), 1.0, b.class_id) for b in f.boxes]
-                                  for f in frames])
-    out: dict[str, Any] = {'rate_hz': rate_hz,
+    settings = node_settings(share)
+    conf, low = settings['conf'], min(settings['conf'], settings['track_low_conf'])
+    scenarios, vehicle = scenario_set(share)
+    detected, perfect = render(scenarios, vehicle, load_detector(model, low, settings['iou']), HELD_OUT_SEED)
+    out: dict[str, Any] = {'rate_hz': RATE_HZ, 'conf': conf, 'track_low_conf': low,
                            'sequences': {n: scenarios[n].description for n in scenarios}}
     for kind in trackers:
-        out[kind] = track_sequences(kind, detected, rate_hz)
-    out[GROUND_TRUTH_ROW] = track_sequences('reid', perfect, rate_hz)
+        out[kind] = track_sequences(lambda: make_tracker(kind, RATE_HZ, conf, low), detected)
+    out[GROUND_TRUTH_ROW] = track_sequences(lambda: make_tracker('reid', RATE_HZ, conf, low), perfect)
     return out
-
-
-def track_sequences(kind: str, sequences: dict[str, tuple[list, list]], rate_hz: float) -> dict[str, Any]:
-    """Metrics of tracker `kind` on each (frames, detections per frame) sequence and over all."""
-    from mmchat_ros.detection.metrics import tracking_metrics
-    from mmchat_ros.detection.tracking import TrackState, make_tracker
-
-    rows = {}
-    all_t_ids, all_t_boxes, all_h_ids, all_h_boxes = [], [], [], []
-    for index, (name, (frames, detections)) in enumerate(sequences.items()):
-        tracker = make_tracker(kind, rate_hz)
-        t_ids, t_boxes, h_ids, h_boxes = [], [], [], []
-        for frame, boxes in zip(frames, detections):
-            tracks = [t for t in tracker.update(boxes, frame.image, frame.time_s)
-                      if t.state == TrackState.CONFIRMED]
-            t_ids.append([b.target_id for b in frame.boxes])
-            t_boxes.append(np.array([b.box_xyxy for b in frame.boxes]).reshape(-1, 4))
-            h_ids.append([t.track_id for t in tracks])
-            h_boxes.append(np.array([t.box_xyxy for t in tracks]).reshape(-1, 4))
-        rows[name] = _rounded(tracking_metrics(t_ids, t_boxes, h_ids, h_boxes))
-        offset = 100_000 * (index + 1)          # sequences never share identities
-        all_t_ids += [[offset + v for v in ids] for ids in t_ids]
-        all_h_ids += [[offset + v for v in ids] for ids in h_ids]
-        all_t_boxes += t_boxes
-        all_h_boxes += h_boxes
-    rows['all'] = _rounded(tracking_metrics(all_t_ids, all_t_boxes, all_h_ids, all_h_boxes))
-    return rows
-
-
-def _rounded(metrics: dict) -> dict:
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
 
 
 # --- goals, report ---------------------------------------------------------------------------------

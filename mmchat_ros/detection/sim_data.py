@@ -9,7 +9,8 @@ Two products:
   random scenes (`SceneSampler`): both worlds, texture seeds, random drone poses and heights, target
       poses and colours, lighting, blur and noise; written as an Ultralytics YOLO dataset.
   sequences (`render_sequence`): scripted scenarios (crossing, occlusion, exit and re-entry) with
-      per-frame ground-truth boxes and target identities, for tracking tests and benchmarks.
+      per-frame ground-truth boxes and target identities, for tracking tests and benchmarks;
+      `validation_scenarios` are others of the same kinds, for choosing tracker settings.
 """
 from __future__ import annotations
 
@@ -391,8 +392,17 @@ def _person(target_id: int, rgba, points, speed: float, phase: float = 0.0) -> T
     return Target(target_id, 'person', Path2D(points, speed, phase), tuple(rgba))
 
 
+def _still(x: float, y: float, z: float, yaw: float = 0.0) -> Callable[[float], CameraPose]:
+    return lambda t: CameraPose((x, y, z), yaw, math.radians(5))
+
+
+def _pan(x: float, y: float, z: float, amplitude: float, period: float) -> Callable[[float], CameraPose]:
+    return lambda t: CameraPose((x, y, z), amplitude * math.sin(2 * math.pi * t / period), math.radians(5))
+
+
 def scenarios(base_room: World, base_yard: World) -> dict[str, Scenario]:
-    """The tracking scenarios: crossings, an occluding pillar, exit and re-entry, a busy yard."""
+    """The tracking scenarios: crossings, an occluding pillar, exit and re-entry, a busy yard.
+    The detector benchmark scores trackers on these; tune trackers on `validation_scenarios`."""
     red, blue, yellow, green = (0.85, 0.1, 0.1, 1), (0.1, 0.3, 0.9, 1), (0.9, 0.8, 0.1, 1), (0.1, 0.7, 0.2, 1)
     room = replace(base_room, obstacles=[])
     crossing = replace(room, targets=[
@@ -411,21 +421,55 @@ def scenarios(base_room: World, base_yard: World) -> dict[str, Scenario]:
         _person(2, green, [(8.0, 3.0), (8.0, -3.0)], 0.9),
         Target(3, 'vehicle', Path2D([(12.0, -6.0), (12.0, 6.0)], 2.0), (0.2, 0.2, 0.25, 1.0))])
 
-    def still(x: float, y: float, z: float, yaw: float = 0.0) -> Callable[[float], CameraPose]:
-        return lambda t: CameraPose((x, y, z), yaw, math.radians(5))
-
-    def pan(x: float, y: float, z: float, amplitude: float, period: float) -> Callable[[float], CameraPose]:
-        return lambda t: CameraPose((x, y, z), amplitude * math.sin(2 * math.pi * t / period), math.radians(5))
-
     return {s.name: s for s in (
         Scenario('crossing', 'three people cross in front of the camera, one behind another',
-                 crossing, still(-2.0, 0.0, 1.4), 6.0),
+                 crossing, _still(-2.0, 0.0, 1.4), 6.0),
         Scenario('occlusion', 'a person walks behind a pillar, another in front of it',
-                 occlusion, still(-1.5, 0.0, 1.3), 6.5),
+                 occlusion, _still(-1.5, 0.0, 1.3), 6.5),
         Scenario('exit_reentry', 'the camera pans away and back: both people leave the view and return',
-                 wander, pan(-1.5, 0.0, 1.5, math.radians(70), 6.0), 9.0),
+                 wander, _pan(-1.5, 0.0, 1.5, math.radians(70), 6.0), 9.0),
         Scenario('yard', 'two people cross in the yard while a vehicle drives past',
-                 yard, still(1.5, 0.0, 2.0), 6.0))}
+                 yard, _still(1.5, 0.0, 2.0), 6.0))}
+
+
+def validation_scenarios(base_room: World, base_yard: World) -> dict[str, Scenario]:
+    """Scenarios of the same kinds as `scenarios`, with other people, colours, paths and camera
+    poses: the data for choosing tracker parameters, so the benchmark's scenarios stay unseen."""
+    orange, purple, cyan = (0.95, 0.5, 0.1, 1), (0.5, 0.15, 0.6, 1), (0.1, 0.75, 0.8, 1)
+    white, magenta, olive = (0.9, 0.9, 0.88, 1), (0.85, 0.2, 0.6, 1), (0.45, 0.45, 0.1, 1)
+    room = replace(base_room, obstacles=[])
+    overtaking = replace(room, targets=[
+        _person(1, orange, [(2.8, -2.4), (2.8, 2.4)], 0.7),
+        _person(2, cyan, [(3.6, -2.4), (3.6, 2.4)], 1.1, 0.4),
+        _person(3, purple, [(5.0, 1.6), (5.0, -1.6)], 0.5, 1.0)])
+    diagonal = replace(room, targets=[
+        _person(1, white, [(2.2, -2.0), (4.6, 2.0)], 0.8),
+        _person(2, magenta, [(4.6, -2.0), (2.2, 2.0)], 0.8),
+        _person(3, olive, [(3.4, 2.2), (3.4, -2.2)], 0.6, 2.0)])
+    crate = Obstacle((3.0, 0.6, 0.75), (1.0, 0.5, 1.5), (0.55, 0.35, 0.2, 1.0), 'wood')
+    hiding = replace(room, obstacles=[crate], targets=[
+        _person(1, cyan, [(4.2, -2.2), (4.2, 2.4)], 0.7),
+        _person(2, orange, [(1.8, 2.0), (1.8, -1.8)], 0.6),
+        _person(3, magenta, [(5.2, 1.5), (5.2, -1.5)], 0.4, 3.0)])
+    strolling = replace(room, targets=[
+        _person(1, olive, [(2.5, 1.5), (4.0, -1.5), (5.0, 1.0)], 0.6),
+        _person(2, cyan, [(3.5, -2.0), (3.5, 2.0)], 0.5, 1.0)])
+    yard = replace(base_yard, targets=[
+        _person(1, purple, [(7.0, 3.5), (7.0, -3.5)], 1.1),
+        _person(2, white, [(5.0, -2.5), (9.0, 2.5)], 0.8),
+        _person(3, orange, [(10.0, 2.0), (10.0, -2.0)], 0.5),
+        Target(4, 'vehicle', Path2D([(14.0, 7.0), (14.0, -7.0)], 2.5), (0.75, 0.75, 0.78, 1.0))])
+    return {s.name: s for s in (
+        Scenario('overtaking', 'a fast person overtakes a slow one; a third walks behind both',
+                 overtaking, _still(-1.8, 0.3, 1.5), 6.0),
+        Scenario('diagonal', 'two people cross diagonally at the same depth, a third passes between',
+                 diagonal, _pan(-1.6, 0.0, 1.4, math.radians(15), 8.0), 7.0),
+        Scenario('hiding', 'a person walks behind a crate, one in front of it, one far away',
+                 hiding, _still(-1.5, -0.2, 1.3, math.radians(5)), 7.0),
+        Scenario('look_away', 'the camera turns away and back twice: both people leave the view and return',
+                 strolling, _pan(-1.8, 0.2, 1.6, math.radians(65), 4.5), 9.0),
+        Scenario('yard_walk', 'three people and a light vehicle in the yard, the camera turns slowly',
+                 yard, _pan(1.0, 0.0, 2.2, math.radians(20), 10.0), 7.0))}
 
 
 def render_sequence(scenario: Scenario, vehicle: VehicleModel, rate_hz: float = 10.0,

@@ -6,12 +6,16 @@ exit / re-entry:
      in seconds, so skipped frames and varying rates are handled);
   2. detections are matched to recently seen tracks by motion and appearance together: cost =
      (1 - IoU with the prediction) + appearance distance, gated by both, solved as one assignment
-     (so two people crossing are told apart by their colours, not only by their boxes);
+     (so two people crossing are told apart by their colours, not only by their boxes); a track
+     may stay unmatched at a cost, so one whose detection fails the gates does not push the others
+     into swapping detections;
   3. left-over detections, and detections that only started a tentative track, are compared with
      lost tracks (unseen for up to `memory_s`) by appearance alone, with a loose size gate: a
      close enough match takes the old identity back (re-identification after occlusion or exit);
-  4. other confident detections start tentative tracks, confirmed after `confirm_hits` frames of
-     which one is a clean view (clear of the image border): a target entering the image shows a
+  4. other detections of at least `new_track_score` start tentative tracks (weaker ones only
+     continue tracks, as in ByteTrack, so feed the tracker detections down to a low confidence),
+     confirmed after `confirm_hits` frames of which one is a clean view (clear of the image
+     border and of other detections): a target entering the image shows a
      sliver whose colours say little, so its track stays open to re-identification (step 3) until
      the whole target is seen. Appearance is learnt from clean, uncrowded views only.
 Lost tracks are reported with their predicted box for `report_lost_s` while it is in the image.
@@ -158,6 +162,8 @@ class ReidConfig:
     max_centre_jump: float = 1.0     # ... or centre distance below this many box heights
     max_appearance: float = 0.55     # appearance gate of step 2 ...
     sure_iou: float = 0.6            # ... not applied above this IoU (partly occluded, at the border)
+    unmatched_cost: float = 2.0      # cost of leaving a recent track unmatched in step 2 (about the
+                                     # dearest feasible match, so no swap is forced on the others)
     reid_appearance: float = 0.45    # appearance distance below which a lost identity is taken back
     reid_size_ratio: float = 3.0     # ... if the box height changed by less than this factor
     recent_s: float = 0.5            # tracks unseen this long go to re-identification instead of step 2
@@ -240,8 +246,11 @@ class ReidTracker:
             (~has_look | (looks <= c.max_appearance) | (iou >= c.sure_iou))
         cost = np.where(feasible, (1.0 - iou) + np.minimum(jump, 1.0) * 0.5 + np.where(has_look, looks, 0.3),
                         INFEASIBLE)
-        rows, cols = linear_sum_assignment(cost)
-        return {tracks[r]: int(k) for r, k in zip(rows, cols) if cost[r, k] < INFEASIBLE}
+        # one more column per track: leaving it unmatched, at a finite cost
+        unmatched = np.full((len(tracks), len(tracks)), INFEASIBLE)
+        np.fill_diagonal(unmatched, c.unmatched_cost)
+        rows, cols = linear_sum_assignment(np.hstack([cost, unmatched]))
+        return {tracks[r]: int(k) for r, k in zip(rows, cols) if k < len(boxes) and cost[r, k] < INFEASIBLE}
 
     def _reidentify(self, lost: list[_Track], detections: Sequence[Box], candidates: list[int],
                     boxes: np.ndarray, features: list) -> list[tuple[_Track, int]]:
@@ -335,7 +344,8 @@ class UltralyticsTracker:
 
     KINDS = ('bytetrack', 'botsort')
 
-    def __init__(self, kind: str, frame_rate_hz: float = 10.0, buffer_s: float = 3.0) -> None:
+    def __init__(self, kind: str, frame_rate_hz: float = 10.0, buffer_s: float = 3.0,
+                 new_track_score: float = 0.25, low_score: float = 0.1) -> None:
         from types import SimpleNamespace
 
         from mmchat_ros.detection.backends import ultralytics
@@ -349,6 +359,8 @@ class UltralyticsTracker:
             raise ValueError(f"tracker '{kind}' is not one of {self.KINDS}")
         settings = yaml.safe_load((ROOT / 'cfg' / 'trackers' / f'{kind}.yaml').read_text())
         settings['track_buffer'] = max(1, int(round(buffer_s * frame_rate_hz)))
+        settings.update(track_high_thresh=new_track_score, new_track_thresh=new_track_score,
+                        track_low_thresh=low_score)
         args = SimpleNamespace(**settings)
         self._tracker = BYTETracker(args) if kind == 'bytetrack' else BOTSORT(args)
         self._boxes = Boxes
@@ -371,12 +383,15 @@ class UltralyticsTracker:
 TRACKERS = ('reid', *UltralyticsTracker.KINDS, 'none')
 
 
-def make_tracker(kind: str, frame_rate_hz: float = 10.0) -> Tracker | None:
-    """A tracker by name (see TRACKERS); None for 'none'."""
+def make_tracker(kind: str, frame_rate_hz: float = 10.0, new_track_score: float = ReidConfig.new_track_score,
+                 low_score: float = 0.1) -> Tracker | None:
+    """A tracker by name (see TRACKERS); None for 'none'. Detections of at least `new_track_score`
+    start tracks; ByteTrack and BoT-SORT also keep a second, low-confidence association down to
+    `low_score` (the reid tracker continues tracks on whatever it is given)."""
     if kind == 'reid':
-        return ReidTracker()
+        return ReidTracker(ReidConfig(new_track_score=new_track_score))
     if kind == 'none':
         return None
     if kind in UltralyticsTracker.KINDS:
-        return UltralyticsTracker(kind, frame_rate_hz)
+        return UltralyticsTracker(kind, frame_rate_hz, new_track_score=new_track_score, low_score=low_score)
     raise ValueError(f"unknown tracker '{kind}' (one of {', '.join(TRACKERS)})")

@@ -64,7 +64,9 @@ class DetectorNode(AutostartLifecycleNode):
         p = self._declare
         p('model', DEFAULT_MODEL, '.pt, .onnx (fp32 or int8) or .engine; relative paths are under the '
           'package share directory')
-        p('conf', 0.3, 'lowest detection confidence')
+        p('conf', 0.35, 'lowest detection confidence; with a tracker, lowest confidence that starts a track')
+        p('track_low_conf', 0.05, 'with a tracker, detections down to this confidence continue tracks '
+          '(never start one)')
         p('iou', 0.5, 'NMS IoU threshold')
         p('imgsz', 320, 'inference size, pixels (must match a fixed-size .onnx / .engine)')
         self.declare_parameter('classes', Parameter.Type.STRING_ARRAY, ParameterDescriptor(
@@ -109,7 +111,7 @@ class DetectorNode(AutostartLifecycleNode):
             if self._param('tracker') not in tracking.TRACKERS:
                 raise ModelError(f"tracker '{self._param('tracker')}' is not one of "
                                  f"{', '.join(tracking.TRACKERS)}")
-            detector = YoloDetector(path, imgsz=self._param('imgsz'), conf=self._param('conf'),
+            detector = YoloDetector(path, imgsz=self._param('imgsz'), conf=self._detection_conf(),
                                     iou=self._param('iou'), device=self._param('device'))
             detector.classes = detector.class_ids(self._classes()) or None
         except ModelError as exc:
@@ -145,9 +147,17 @@ class DetectorNode(AutostartLifecycleNode):
         self._diagnostics.set_status(WARN, 'unconfigured')
         return super().on_cleanup(state)
 
+    def _detection_conf(self) -> float:
+        """The detector's threshold: lower with a tracker, which continues tracks on weak detections."""
+        if self._param('tracker') == 'none':
+            return self._param('conf')
+        return min(self._param('conf'), self._param('track_low_conf'))
+
     def _reset_tracker(self) -> None:
         rate = self._param('max_rate_hz')
-        self._tracker = tracking.make_tracker(self._param('tracker'), rate if rate > 0 else 30.0)
+        self._tracker = tracking.make_tracker(self._param('tracker'), rate if rate > 0 else 30.0,
+                                              new_track_score=self._param('conf'),
+                                              low_score=self._detection_conf())
         self._last_stamp_s = None
 
     # --- processing ----------------------------------------------------------------------------
