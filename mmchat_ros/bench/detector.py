@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from mmchat_ros.bench.results import machine_info, write_json
+from mmchat_ros.bench.results import machine_info, write_report
 from mmchat_ros.bench.tracker import (RATE_HZ, load_detector, node_settings, render, scenario_set,
                                       track_sequences)
 
@@ -89,11 +89,7 @@ def run(args: argparse.Namespace) -> int:
                                     Path(tmp), share)
     report['tracking'] = tracking_cases(models['onnxruntime int8'], args.trackers, share)
     report['goals'] = goals(report)
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_json(args.out / 'detector.json', report)
-    plot(report, args.out / 'detector.png')
-    print_summary(report)
-    print(f'wrote {args.out / "detector.json"} and {args.out / "detector.png"}')
+    write_report(args.out, 'detector', report, plot, print_summary)
     return 0
 
 

@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 import platform
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -86,3 +86,12 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
     """Write `document` as indented JSON, creating the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + '\n')
+
+
+def write_report(out: Path, name: str, report: dict[str, Any], plot: Callable[[dict, Path], None],
+                 summary: Callable[[dict], None]) -> None:
+    """Write <name>.json and its <name>.png plot under `out`, then print the summary and the paths."""
+    write_json(out / f'{name}.json', report)
+    plot(report, out / f'{name}.png')
+    summary(report)
+    print(f"wrote {out / f'{name}.json'} and {out / f'{name}.png'}")

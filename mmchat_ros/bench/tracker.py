@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 from tqdm import tqdm
 
-from mmchat_ros.bench.results import machine_info, write_json
+from mmchat_ros.bench.results import machine_info, write_report
 
 HELP = 'tracker: the validation sweep behind the tracker settings (IDF1 / MOTA per setting)'
 VALIDATION_SEED = 7
@@ -63,11 +63,7 @@ def run(args: argparse.Namespace) -> int:
         'configured': {'low_conf': settings['track_low_conf'], 'new_track_conf': settings['conf'],
                        'unmatched_cost': _reid_defaults().unmatched_cost},
         'grid': sweep(detected, perfect)}
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_json(args.out / 'tracker.json', report)
-    plot(report, args.out / 'tracker.png')
-    print_summary(report)
-    print(f'wrote {args.out / "tracker.json"} and {args.out / "tracker.png"}')
+    write_report(args.out, 'tracker', report, plot, print_summary)
     return 0
 
 
