@@ -346,10 +346,11 @@ def tracking_cases(model: Path, trackers: list[str], share: Path) -> dict[str, A
     """Identity metrics of each tracker on each rendered sequence, and over all of them, at the sim
     profile's settings; then the reid tracker fed the ground-truth boxes, which separates its own
     errors from the detector's."""
-    from mmchat_ros.detection.tracking import make_tracker
+    from mmchat_ros.detection.tracking import detection_conf, make_tracker
 
     settings = node_settings(share)
-    conf, low = settings['conf'], min(settings['conf'], settings['track_low_conf'])
+    conf = settings['conf']
+    low = detection_conf(settings['tracker'], conf, settings['track_low_conf'])
     scenarios, vehicle = scenario_set(share)
     detected, perfect = render(scenarios, vehicle, load_detector(model, low, settings['iou']), HELD_OUT_SEED)
     out: dict[str, Any] = {'rate_hz': RATE_HZ, 'conf': conf, 'track_low_conf': low,

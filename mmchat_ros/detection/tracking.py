@@ -383,6 +383,12 @@ class UltralyticsTracker:
 TRACKERS = ('reid', *UltralyticsTracker.KINDS, 'none')
 
 
+def detection_conf(kind: str, conf: float, low_conf: float) -> float:
+    """The detector's threshold for tracker `kind`: `conf` without a tracker; with one, down to
+    `low_conf`, since weak detections continue tracks (they never start one)."""
+    return conf if kind == 'none' else min(conf, low_conf)
+
+
 def make_tracker(kind: str, frame_rate_hz: float = 10.0, new_track_score: float = ReidConfig.new_track_score,
                  low_score: float = 0.1) -> Tracker | None:
     """A tracker by name (see TRACKERS); None for 'none'. Detections of at least `new_track_score`

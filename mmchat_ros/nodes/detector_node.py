@@ -148,10 +148,7 @@ class DetectorNode(AutostartLifecycleNode):
         return super().on_cleanup(state)
 
     def _detection_conf(self) -> float:
-        """The detector's threshold: lower with a tracker, which continues tracks on weak detections."""
-        if self._param('tracker') == 'none':
-            return self._param('conf')
-        return min(self._param('conf'), self._param('track_low_conf'))
+        return tracking.detection_conf(self._param('tracker'), self._param('conf'), self._param('track_low_conf'))
 
     def _reset_tracker(self) -> None:
         rate = self._param('max_rate_hz')
