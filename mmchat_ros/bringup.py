@@ -44,15 +44,6 @@ def make_executor(kind: str, context: Context) -> Executor:
     raise ValueError(f"executor must be 'events' or 'single', got '{kind}'")
 
 
-# Subcommands that live in other modules: name -> module with HELP, add_arguments(parser) and
-# run(args) -> exit code. Such a module imports heavy libraries inside run(), not at import time.
-TOOL_COMMANDS: dict[str, str] = {
-    'build-engine': 'mmchat_ros.detection.engines',
-    'build-vocab': 'mmchat_ros.slam.build_vocab',
-    'slam-offline': 'mmchat_ros.slam.offline',
-}
-
-
 def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
     """`node.param=value` strings -> {node: {param: value}}; values are parsed as YAML scalars."""
     overrides: dict[str, dict[str, Any]] = {}
@@ -178,6 +169,26 @@ def _profiles(_: argparse.Namespace) -> int:
     return 0
 
 
+def _add_tool_commands(parser: argparse.ArgumentParser,
+                       commands: argparse._SubParsersAction) -> None:
+    """The offline tools' subcommands (build-engine, ...), from the source checkout's mmchat_tools.
+
+    mmchat_tools is not installed with the runtime package: without it `mmchat --help` says where
+    the tools are instead of listing them.
+    """
+    try:
+        from mmchat_tools import TOOL_COMMANDS
+    except ModuleNotFoundError:
+        parser.epilog = ('build-engine, build-vocab and slam-offline are offline tools of the '
+                         'source checkout: run them there with `tools/run mmchat ...`')
+        return
+    for name, module_name in TOOL_COMMANDS.items():
+        module = importlib.import_module(module_name)
+        tool = commands.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(tool)
+        tool.set_defaults(handler=module.run)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The `mmchat` command."""
     parser = argparse.ArgumentParser(prog='mmchat', description=__doc__.split('\n')[0])
@@ -195,11 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(handler=_run)
     commands.add_parser('profiles', help='list the profiles of config/graph.yaml').set_defaults(
         handler=_profiles)
-    for name, module_name in TOOL_COMMANDS.items():
-        module = importlib.import_module(module_name)
-        tool = commands.add_parser(name, help=module.HELP)
-        module.add_arguments(tool)
-        tool.set_defaults(handler=module.run)
+    _add_tool_commands(parser, commands)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

@@ -3,7 +3,7 @@
 glibc returns every freed buffer above its mmap threshold (128 KiB by default, adapting upwards) to
 the kernel, so each new ~1 MB image buffer page-faults again: about 1000 faults and 2.5 ms per
 640x480 frame. Raising the mmap and trim thresholds keeps freed image buffers for reuse (measured
-with `python -m mmchat_ros.bench transport`: in-process p50 4.7 -> 2.1 ms, CPU 17 -> 11 %).
+with `python -m mmchat_bench transport`: in-process p50 4.7 -> 2.1 ms, CPU 17 -> 11 %).
 """
 from __future__ import annotations
 

@@ -7,8 +7,9 @@ import pytest
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 
-from mmchat_ros import ros_io, synthetic_media
+from mmchat_ros import ros_io
 from mmchat_ros.ros_io import SENSOR_QOS
+from mmchat_tools import synthetic_media
 
 
 class CameraProbe(Node):

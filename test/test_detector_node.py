@@ -22,13 +22,13 @@ from visualization_msgs.msg import MarkerArray
 
 from conftest import spin_until
 from mmchat_ros import graph, ros_io
-from mmchat_ros.detection import sim_data
 from mmchat_ros.detection.tracking import iou_matrix
 from mmchat_ros.msg import Detection, DetectionArray
 from mmchat_ros.nodes.detector_node import DetectorNode
 from mmchat_ros.simulation import Simulator
 from mmchat_ros.simulation.world import World
 from mmchat_ros.vehicle_model import VehicleModel
+from mmchat_tools.detection import sim_data
 
 SHARE = graph.share_dir()
 MODELS = SHARE / 'models' / 'detector'
@@ -300,7 +300,7 @@ def test_rate_limit_skips_frames(harness, room_frames):
 
 
 def test_sim_profile_detects_the_people_and_the_recording_summary_lists_them(run_profile, tmp_path):
-    from mmchat_ros.detection.summary import summarise_detections
+    from mmchat_ros.detection_summary import summarise_detections
 
     recording = tmp_path / 'sim.mcap'
     runner = run_profile('sim', overrides={'sim': {'real_time_factor': 0.0}},

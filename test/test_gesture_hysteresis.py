@@ -12,7 +12,7 @@ from mmchat_ros.gestures.hand import Hand
 from mmchat_ros.gestures.hysteresis import Candidate, HoldFilter
 from mmchat_ros.gestures.mapping import GestureMapping
 from mmchat_ros.gestures.static_gestures import StaticGestureClassifier
-from mmchat_ros.gestures.synthetic_hands import HandModel
+from mmchat_tools.gestures.synthetic_hands import HandModel
 
 FPS = 30.0
 SHARE = graph.share_dir()

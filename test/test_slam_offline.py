@@ -4,8 +4,8 @@ import json
 import numpy as np
 
 from mmchat_ros.bringup import main
-from mmchat_ros.slam.metrics import ate
 from mmchat_ros.slam.poses import Trajectory
+from mmchat_tools.slam.metrics import ate
 from test_slam_helpers import short_sequence
 
 

@@ -12,6 +12,7 @@
   authorisation       whether the latest AuthState permits a command now
   engine              frames in, gestures and command requests out
   annotate            landmarks and labels drawn on a frame
-  datasets, synthetic_hands, synthetic_paths
-                      training and evaluation data (real CSVs and generated samples)
+
+Training and evaluation data (real CSVs and generated samples) are offline tools:
+mmchat_tools.gestures.
 """

@@ -1,7 +1,7 @@
 """Tracking on rendered sequences: the validation sweep that chose the tracker's settings, and the
 scored tracking cases of the detector benchmark.
 
-    python -m mmchat_ros.bench tracker [--out bench/results]
+    python -m mmchat_bench tracker [--out bench/results]
 
 The sweep renders sim_data.validation_scenarios (other people, colours, paths and camera moves than
 the scenarios the detector benchmark scores) with seed 7, detects with the shipped int8 model, and
@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 from tqdm import tqdm
 
-from mmchat_ros.bench.results import machine_info, write_report
+from mmchat_bench.results import machine_info, write_report
 
 HELP = 'tracker: the validation sweep behind the tracker settings (IDF1 / MOTA per setting)'
 VALIDATION_SEED = 7
@@ -40,7 +40,7 @@ Sequences = dict[str, tuple[list, list]]        # name -> (frames, detections pe
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `python -m mmchat_ros.bench tracker`."""
+    """Options of `python -m mmchat_bench tracker`."""
     parser.add_argument('--model', type=Path, help='detector (default: the sim profile\'s model)')
 
 
@@ -83,9 +83,9 @@ def load_detector(path: Path, conf: float, iou: float, imgsz: int = 320):
 
 def scenario_set(share: Path, validation: bool = False):
     """sim_data's scripted scenarios (or its validation scenarios), and the vehicle that films them."""
-    from mmchat_ros.detection import sim_data
     from mmchat_ros.simulation import World
     from mmchat_ros.vehicle_model import VehicleModel
+    from mmchat_tools.detection import sim_data
 
     worlds = share / 'sim' / 'worlds'
     make = sim_data.validation_scenarios if validation else sim_data.scenarios
@@ -95,8 +95,8 @@ def scenario_set(share: Path, validation: bool = False):
 
 def render(scenarios: dict, vehicle, detector, seed: int) -> tuple[Sequences, Sequences]:
     """Each scenario rendered at RATE_HZ: (frames, detections) and (frames, ground-truth boxes)."""
-    from mmchat_ros.detection import sim_data
     from mmchat_ros.detection.backends import Box
+    from mmchat_tools.detection import sim_data
 
     detected, perfect = {}, {}
     for name, scenario in scenarios.items():
@@ -111,8 +111,8 @@ def render(scenarios: dict, vehicle, detector, seed: int) -> tuple[Sequences, Se
 def track_sequences(make_tracker: Callable[[], Any], sequences: Sequences, min_score: float = 0.0) -> dict[str, Any]:
     """Metrics of a fresh tracker per sequence (fed the detections of at least `min_score`), per
     sequence and over all."""
-    from mmchat_ros.detection.metrics import tracking_metrics
     from mmchat_ros.detection.tracking import TrackState
+    from mmchat_tools.detection.metrics import tracking_metrics
 
     rows = {}
     everything: list[list] = [[], [], [], []]
@@ -183,7 +183,7 @@ def print_summary(report: dict) -> None:
 
 def plot(report: dict, path: Path) -> None:
     """IDF1 and MOTA against low_conf, one line per unmatched cost, at the configured new_track_conf."""
-    from mmchat_ros.bench import plots
+    from mmchat_tools import plots
 
     configured = report['configured']
     fig, axes = plots.plt.subplots(1, 2, figsize=(13, 5))

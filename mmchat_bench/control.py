@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from mmchat_ros.bench.results import Goal, goal_text, latency_summary, machine_info, write_json
+from mmchat_bench.results import Goal, goal_text, latency_summary, machine_info, write_json
 
 HELP = 'flight control: hover RMS in wind, step responses, square tracking, follow, loop time'
 DEFAULT_HOVER_S = 20.0
@@ -228,7 +228,7 @@ def node_loop_time(seed: int) -> dict[str, Any]:
 
 def plot(path: Path, data: dict[str, dict], numbers: dict[str, Any]) -> None:
     """Eight panels: hover, steps, square, follow, loop time."""
-    from mmchat_ros.bench.plots import plt, save
+    from mmchat_tools.plots import plt, save
     fig, axes = plt.subplots(2, 4, figsize=(20, 9))
     h = data['hover']
     ax = axes[0, 0]

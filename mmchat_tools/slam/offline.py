@@ -1,6 +1,6 @@
 """Run monocular SLAM on an image folder (TUM RGB-D or EuRoC layout) and write the trajectory (TUM).
 
-    python -m mmchat_ros.slam.offline SEQUENCE --out trajectory.txt [--calibration camera.yaml]
+    python -m mmchat_tools.slam.offline SEQUENCE --out trajectory.txt [--calibration camera.yaml]
     mmchat slam-offline SEQUENCE --out trajectory.txt
 
 Frames are fed at their own rate (`--rate 1`: real time, what ORB-SLAM3's mapping threads expect;
@@ -24,11 +24,11 @@ import numpy as np
 import yaml
 
 from mmchat_ros.slam.backend import TrackingState, open_backend
-from mmchat_ros.slam.datasets import Dataset, DatasetError, open_dataset
 from mmchat_ros.slam.poses import Trajectory, optical_from_body
 from mmchat_ros.slam.scale import ScaleEstimator, Similarity
 from mmchat_ros.slam.session import SlamSession
 from mmchat_ros.slam.settings import OrbParameters, SettingsError, write_settings
+from mmchat_tools.slam.datasets import Dataset, DatasetError, open_dataset
 
 HELP = 'run monocular SLAM on a TUM RGB-D / EuRoC image folder and write a TUM trajectory'
 
@@ -156,8 +156,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the offline CLI; exit code 0 on success, 2 on bad input."""
     from mmchat_ros.graph import share_dir
     from mmchat_ros.slam.backend import BackendError
-    from mmchat_ros.slam.metrics import ate
     from mmchat_ros.slam.vocabulary import SHIPPED, VocabularyError
+    from mmchat_tools.slam.metrics import ate
 
     try:
         dataset = open_dataset(args.sequence, args.calibration)
@@ -198,8 +198,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m mmchat_ros.slam.offline`."""
-    parser = argparse.ArgumentParser(prog='python -m mmchat_ros.slam.offline', description=HELP)
+    """`python -m mmchat_tools.slam.offline`."""
+    parser = argparse.ArgumentParser(prog='python -m mmchat_tools.slam.offline', description=HELP)
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

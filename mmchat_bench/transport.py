@@ -35,9 +35,9 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 from tqdm import tqdm
 
+from mmchat_bench import processes
+from mmchat_bench.results import Goal, goal_text, latency_summary, machine_info, write_json
 from mmchat_ros import graph
-from mmchat_ros.bench import processes
-from mmchat_ros.bench.results import Goal, goal_text, latency_summary, machine_info, write_json
 from mmchat_ros.bringup import GraphRunner
 from mmchat_ros.ros_io import SENSOR_QOS
 
@@ -91,7 +91,7 @@ CASES: dict[str, Case] = {case.name: case for case in (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `python -m mmchat_ros.bench transport`."""
+    """Options of `python -m mmchat_bench transport`."""
     parser.add_argument('--cases', nargs='+', choices=list(CASES), default=list(CASES),
                         metavar='CASE', help=f"cases to run (default: all): {', '.join(CASES)}")
     parser.add_argument('--warmup', type=float, default=DEFAULT_WARMUP_S,
@@ -135,7 +135,7 @@ def _run_case(case: Case, duration_s: float, warmup_s: float) -> dict[str, Any]:
               'environment': {'ROS_DOMAIN_ID': str(domain_id), **dict(case.settings)}}
     with tempfile.TemporaryDirectory(prefix='mmchat_bench_') as tmp:
         out = Path(tmp) / 'raw.json'
-        command = [sys.executable, '-m', 'mmchat_ros.bench', 'transport', '--worker', case.name,
+        command = [sys.executable, '-m', 'mmchat_bench', 'transport', '--worker', case.name,
                    '--worker-out', str(out), '--duration', str(duration_s),
                    '--warmup', str(warmup_s)]
         env = case_environment(case, domain_id)
@@ -171,7 +171,7 @@ def _print_summary(results: list[dict[str, Any]]) -> None:
 
 
 def _plot(report: dict[str, Any], path: Path) -> None:
-    from mmchat_ros.bench import plots
+    from mmchat_tools import plots
 
     fig, ax = plots.new_figure(11.0, 6.5)
     measured = [r for r in report['cases'] if 'error' not in r and r['latency']['count']]

@@ -4,10 +4,10 @@ ROS-free. The camera flies kinematically (the vehicle body's pose is written eac
 only moves the scripted targets), so every sequence is exactly repeatable. Every path starts with a
 take-off climb, the part of a flight where the SLAM node recovers metric scale from the altitude.
 
-    python -m mmchat_ros.slam.sequences list
-    python -m mmchat_ros.slam.sequences render loop /tmp/loop [--width 640 --height 480]
+    python -m mmchat_tools.slam.sequences list
+    python -m mmchat_tools.slam.sequences render loop /tmp/loop [--width 640 --height 480]
 
-Layout written (readable by mmchat_ros.slam.datasets and by TUM RGB-D tools):
+Layout written (readable by mmchat_tools.slam.datasets and by TUM RGB-D tools):
 
     rgb/<t>.png             frames, t in seconds
     rgb.txt                 '# timestamp filename' lines
@@ -215,8 +215,8 @@ def render(name: str, out_dir: str | Path, width: int = 640, height: int = 480,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m mmchat_ros.slam.sequences`: list or render the built-in sequences."""
-    parser = argparse.ArgumentParser(prog='python -m mmchat_ros.slam.sequences',
+    """`python -m mmchat_tools.slam.sequences`: list or render the built-in sequences."""
+    parser = argparse.ArgumentParser(prog='python -m mmchat_tools.slam.sequences',
                                      description=__doc__.split('\n')[0])
     commands = parser.add_subparsers(dest='command', required=True)
     commands.add_parser('list', help='the built-in sequences and what each is for')

@@ -1,7 +1,7 @@
 """Run benchmarks and write their reports.
 
-    python -m mmchat_ros.bench transport [--duration 20] [--out bench/results]
-    python -m mmchat_ros.bench all
+    python -m mmchat_bench transport [--duration 20] [--out bench/results]
+    python -m mmchat_bench all
 """
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from pathlib import Path
 import sys
 from types import ModuleType
 
-from mmchat_ros.bench import BENCHMARK_MODULES
+from mmchat_bench import BENCHMARK_MODULES
 
 
 def _benchmark(name: str) -> ModuleType:
-    return importlib.import_module(f'mmchat_ros.bench.{name}')
+    return importlib.import_module(f'mmchat_bench.{name}')
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -29,7 +29,7 @@ def _common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser: one subcommand per benchmark module, plus `all`."""
-    parser = argparse.ArgumentParser(prog='python -m mmchat_ros.bench',
+    parser = argparse.ArgumentParser(prog='python -m mmchat_bench',
                                      description=__doc__.split('\n')[0])
     commands = parser.add_subparsers(dest='benchmark', required=True)
     common = _common_options()

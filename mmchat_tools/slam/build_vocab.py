@@ -19,6 +19,7 @@ from typing import Iterator
 import numpy as np
 
 from mmchat_ros.slam import vocabulary
+from mmchat_tools.slam import vocabulary_training
 
 HELP = 'train a DBoW2 ORB vocabulary (ORB-SLAM3 text format) from images, a video or the simulator'
 
@@ -28,10 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('source', nargs='?', type=Path, help='image folder or video file')
     parser.add_argument('--sim', nargs='+', metavar='SEQUENCE',
                         help='render built-in simulator sequences instead (see '
-                             '`python -m mmchat_ros.slam.sequences list`)')
+                             '`python -m mmchat_tools.slam.sequences list`)')
     parser.add_argument('--out', type=Path, required=True, help='vocabulary file (.txt or .txt.gz)')
-    parser.add_argument('-k', type=int, default=vocabulary.DEFAULT_K, help='branching factor (default 10)')
-    parser.add_argument('-L', '--levels', type=int, default=vocabulary.DEFAULT_L,
+    parser.add_argument('-k', type=int, default=vocabulary_training.DEFAULT_K,
+                        help='branching factor (default 10)')
+    parser.add_argument('-L', '--levels', type=int, default=vocabulary_training.DEFAULT_L,
                         help='depth (default 6, what ORB-SLAM3 expects)')
     parser.add_argument('--every', type=int, default=1, help='use every n-th frame (default 1)')
     parser.add_argument('--max-frames', type=int, default=0, help='stop after this many frames (0: all)')
@@ -72,7 +74,7 @@ def _folder_or_video(source: Path, every: int) -> Iterator[np.ndarray]:
 
 
 def _simulated(names: list[str], every: int, width: int, height: int) -> Iterator[np.ndarray]:
-    from mmchat_ros.slam import sequences
+    from mmchat_tools.slam import sequences
 
     for name in names:
         for frame in sequences.frames(name, width, height, every=every):
@@ -92,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         if args.sim:
-            from mmchat_ros.slam.sequences import spec
+            from mmchat_tools.slam.sequences import spec
             for name in args.sim:
                 spec(name)
             images = _simulated(args.sim, args.every, args.width, args.height)
@@ -100,11 +102,12 @@ def run(args: argparse.Namespace) -> int:
             images = _folder_or_video(args.source, args.every)
         limit = args.max_frames or None
         frames = tqdm(itertools.islice(images, limit), total=limit, desc='ORB features', unit='frame')
-        descriptors, image_ids = vocabulary.orb_descriptors(frames, n_features=args.features)
+        descriptors, image_ids = vocabulary_training.orb_descriptors(frames,
+                                                                     n_features=args.features)
         with tqdm(total=len(descriptors), desc=f'k-means k={args.k} L={args.levels}',
                   unit='desc') as bar:
-            vocab = vocabulary.train(descriptors, image_ids, args.k, args.levels, seed=args.seed,
-                                     progress=bar.update)
+            vocab = vocabulary_training.train(descriptors, image_ids, args.k, args.levels,
+                                              seed=args.seed, progress=bar.update)
         vocab.write_text(args.out)
         vocabulary.prepare(args.out)             # the check ORB-SLAM3 needs before loading it
     except (vocabulary.VocabularyError, ValueError) as exc:
@@ -117,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m mmchat_ros.slam.build_vocab` (same as `mmchat build-vocab`)."""
+    """`python -m mmchat_tools.slam.build_vocab` (same as `mmchat build-vocab`)."""
     parser = argparse.ArgumentParser(prog='mmchat build-vocab', description=HELP)
     add_arguments(parser)
     return run(parser.parse_args(argv))

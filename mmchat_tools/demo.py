@@ -33,7 +33,7 @@ RECORDED_TOPICS = ['/camera/image_raw', '/camera/camera_info', '/sim/odom', '/si
                    '/detections', '/detections/image_annotated', '/slam/pose', '/slam/state']
 #: Modules of perception nodes that can summarise what they saw in a recording:
 #: module -> function(mcap_path) -> dict. Missing modules are skipped.
-PERCEPTION_SUMMARIES = {'mmchat_ros.detection.summary': 'summarise_detections'}
+PERCEPTION_SUMMARIES = {'mmchat_ros.detection_summary': 'summarise_detections'}
 
 
 class TruthLogger(Node):
@@ -154,7 +154,7 @@ def perception_summaries(recording: Path) -> dict:
 
 def plot_trajectory(trajectory: np.ndarray, steps: list[dict], path: Path) -> Path:
     """Top view of the flown path against the planned square, and altitude over time."""
-    from mmchat_ros.bench.plots import plt, save
+    from mmchat_tools.plots import plt, save
 
     fig, (top, side) = plt.subplots(1, 2, figsize=(12, 5))
     legs = [s['leg'] for s in steps if s['leg']]
@@ -179,7 +179,7 @@ def plot_trajectory(trajectory: np.ndarray, steps: list[dict], path: Path) -> Pa
 
 def plot_frames(recording: Path, path: Path, count: int = 8) -> Path:
     """A contact sheet of camera frames from the recording (annotated ones when there are)."""
-    from mmchat_ros.bench.plots import plt, save
+    from mmchat_tools.plots import plt, save
 
     images = {'/camera/image_raw': [], '/detections/image_annotated': []}
     for topic, _, message in read_messages(recording, topics=list(images)):
@@ -200,7 +200,7 @@ def plot_frames(recording: Path, path: Path, count: int = 8) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m mmchat_ros.demo`."""
+    """Entry point of `python -m mmchat_tools.demo`."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', type=Path, default=Path('demo_output'))
     parser.add_argument('--fast', action='store_true', help='run the simulation as fast as possible')

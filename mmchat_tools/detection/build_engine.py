@@ -121,7 +121,7 @@ def rendered_images(count: int, seed: int = CALIBRATION_SEED) -> Iterator[np.nda
     import cv2
 
     from mmchat_ros import graph
-    from mmchat_ros.detection import sim_data
+    from mmchat_tools.detection import sim_data
 
     share = graph.share_dir()
     with tempfile.TemporaryDirectory() as tmp:

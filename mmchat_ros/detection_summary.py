@@ -1,6 +1,6 @@
 """What a recording says about detections: targets seen, their track IDs, the annotated stream.
 
-    from mmchat_ros.detection.summary import summarise_detections
+    from mmchat_ros.detection_summary import summarise_detections
     summarise_detections('demo_output/demo.mcap')
 
 Reads an MCAP written by the runner's recorder (no ROS graph needed).

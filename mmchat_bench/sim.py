@@ -15,9 +15,9 @@ from typing import Any
 from rosgraph_msgs.msg import Clock
 from rclpy.node import Node
 
+from mmchat_bench.results import machine_info, write_json
 from mmchat_ros import graph, ros_io
-from mmchat_ros.bench.plots import plt, save
-from mmchat_ros.bench.results import machine_info, write_json
+from mmchat_tools.plots import plt, save
 
 HELP = 'simulator speed: physics steps/s, render fps, real-time factor of the sim profile'
 DEFAULT_DURATION_S = 20.0          # wall seconds of the profile run

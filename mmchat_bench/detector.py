@@ -1,6 +1,6 @@
 """Detector benchmark: accuracy and speed per backend, node latency, tracking identity metrics.
 
-    python -m mmchat_ros.bench detector [--val-images 400] [--out bench/results]
+    python -m mmchat_bench detector [--val-images 400] [--out bench/results]
 
 All data are rendered from the simulator with seed 2024 (training and validation used seeds 0-10,
 int8 calibration 100), so nothing here was seen in training:
@@ -39,8 +39,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from mmchat_ros.bench.results import machine_info, write_report
-from mmchat_ros.bench.tracker import (RATE_HZ, load_detector, node_settings, render, scenario_set,
+from mmchat_bench.results import machine_info, write_report
+from mmchat_bench.tracker import (RATE_HZ, load_detector, node_settings, render, scenario_set,
                                       track_sequences)
 
 HELP = 'detector: mAP and speed of .pt / ONNX fp32 / ONNX int8, node latency, tracking IDF1'
@@ -55,7 +55,7 @@ PROFILE_IMAGES = 20                            # images per model in the operato
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `python -m mmchat_ros.bench detector`."""
+    """Options of `python -m mmchat_bench detector`."""
     parser.add_argument('--models', type=Path, help='model folder (default: models/detector)')
     parser.add_argument('--stem', default='sim_yolo11n', help='<stem>.pt, <stem>.onnx, <stem>_int8.onnx')
     parser.add_argument('--val-images', type=int, default=400, help='held-out images')
@@ -99,8 +99,8 @@ def held_out_set(root: Path, count: int, share: Path):
     """Render the held-out images; returns (BGR images, ImageTruth per image)."""
     import cv2
 
-    from mmchat_ros.detection import sim_data
-    from mmchat_ros.detection.metrics import ImageTruth
+    from mmchat_tools.detection import sim_data
+    from mmchat_tools.detection.metrics import ImageTruth
 
     with tqdm(total=count, desc='rendering held-out images', unit='img') as bar:
         sim_data.write_dataset(root, 'heldout', count, HELD_OUT_SEED,
@@ -120,8 +120,8 @@ def held_out_set(root: Path, count: int, share: Path):
 
 def accuracy(models: dict[str, Path], images: list, truths: list) -> dict[str, Any]:
     """mAP of each model on the held-out images."""
-    from mmchat_ros.detection.metrics import ImageDetections, detection_map
-    from mmchat_ros.detection.sim_data import CLASS_NAMES
+    from mmchat_tools.detection.metrics import ImageDetections, detection_map
+    from mmchat_tools.detection.sim_data import CLASS_NAMES
 
     out = {}
     for name, path in models.items():
@@ -144,7 +144,7 @@ def accuracy(models: dict[str, Path], images: list, truths: list) -> dict[str, A
 def speed(models: dict[str, Path], images: list) -> dict[str, Any]:
     """Time per image of each model through the detector (Ultralytics pre/post-processing included,
     default threads), then the two ONNX models alone (`model_runs`, `operator_times`)."""
-    from mmchat_ros.detection.engines import letterbox
+    from mmchat_tools.detection.build_engine import letterbox
 
     detectors = {name: load_detector(path, ACCURACY_CONF, ACCURACY_IOU) for name, path in models.items()}
     for detector in detectors.values():                      # warm-up
@@ -243,15 +243,17 @@ def _p(values, q: float) -> float:
 def node_cases(models: dict[str, Path], stem: str, sizes: list[int], frames: int, duration_s: float,
                tmp: Path, share: Path) -> dict[str, Any]:
     """Latency and sustained rate of the detector node for each backend and imgsz."""
-    from mmchat_ros.detection import engines
+    from mmchat_tools.detection import build_engine
 
     out = {}
     for imgsz in sizes:
         cases = dict(models)
         if imgsz != 320:
-            onnx = engines.export_onnx(models['pytorch fp32 (.pt)'], imgsz, tmp / f'{stem}_{imgsz}.onnx')
-            calibration = [engines.letterbox(image, imgsz) for image in engines.rendered_images(64)]
-            int8 = engines.quantize_onnx(onnx, tmp / f'{stem}_{imgsz}_int8.onnx', calibration)
+            onnx = build_engine.export_onnx(models['pytorch fp32 (.pt)'], imgsz,
+                                            tmp / f'{stem}_{imgsz}.onnx')
+            calibration = [build_engine.letterbox(image, imgsz)
+                           for image in build_engine.rendered_images(64)]
+            int8 = build_engine.quantize_onnx(onnx, tmp / f'{stem}_{imgsz}_int8.onnx', calibration)
             cases.update({'onnxruntime fp32': onnx, 'onnxruntime int8': int8})
         images = _node_images(imgsz, share)
         for name, path in cases.items():
@@ -262,7 +264,7 @@ def node_cases(models: dict[str, Path], stem: str, sizes: list[int], frames: int
 
 def _node_images(imgsz: int, share: Path) -> list[np.ndarray]:
     """Camera frames of the yard sequence at 320x240 (imgsz 320) or 640x480 (larger)."""
-    from mmchat_ros.detection import sim_data
+    from mmchat_tools.detection import sim_data
 
     width, height = (320, 240) if imgsz <= 320 else (640, 480)
     scenarios, vehicle = scenario_set(share)

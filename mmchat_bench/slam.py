@@ -1,9 +1,9 @@
 """Monocular SLAM on built-in simulator sequences: ATE, frames tracked, maps, time per frame.
 
-Each benchmark sequence (mmchat_ros.slam.sequences: `loop`, `figure_eight`, `fast` with motion blur
-and pixel noise; none was used to train the shipped vocabulary) is rendered at 640x480 in the TUM
-RGB-D layout (cached under ~/.cache/mmchat_ros/sequences) and run through the offline runner with
-the shipped vocabulary, frames paced at the camera rate (20 Hz). Reported per sequence:
+Each benchmark sequence (mmchat_tools.slam.sequences: `loop`, `figure_eight`, `fast` with motion
+blur and pixel noise; none was used to train the shipped vocabulary) is rendered at 640x480 in the
+TUM RGB-D layout (cached under ~/.cache/mmchat_ros/sequences) and run through the offline runner
+with the shipped vocabulary, frames paced at the camera rate (20 Hz). Reported per sequence:
 - ATE RMSE after Sim(3) alignment of the largest map's camera trajectory (m and % of path length);
 - the fraction of frames with tracking state OK, the number of maps;
 - time ORB-SLAM3 spends per frame (the whole TrackMonocular call; its mapping threads run beside);
@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from mmchat_ros.bench.results import Goal, goal_text, latency_summary, machine_info, write_json
+from mmchat_bench.results import Goal, goal_text, latency_summary, machine_info, write_json
 
 HELP = 'monocular ORB-SLAM3 on rendered sequences: ATE, tracked frames, maps, time per frame'
 SEQUENCES = ('loop', 'figure_eight', 'fast')
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _rendered(name: str, cache: Path, duration_s: float | None) -> Path:
     """The sequence's folder, rendered unless an identical one is cached."""
-    from mmchat_ros.slam import sequences
+    from mmchat_tools.slam import sequences
 
     folder = cache / (f'{name}-{WIDTH}x{HEIGHT}' + (f'-{duration_s:g}s' if duration_s else ''))
     spec = sequences.spec(name)
@@ -54,10 +54,10 @@ def _rendered(name: str, cache: Path, duration_s: float | None) -> Path:
 
 def run_sequence(name: str, folder: Path, vocabulary: Path) -> tuple[dict[str, Any], dict]:
     """Run SLAM on one rendered sequence; (numbers, arrays for the plot)."""
-    from mmchat_ros.slam.datasets import open_dataset
-    from mmchat_ros.slam.metrics import ate
-    from mmchat_ros.slam.offline import dataset_frames, run_frames, start_session
     from mmchat_ros.slam.settings import OrbParameters
+    from mmchat_tools.slam.datasets import open_dataset
+    from mmchat_tools.slam.metrics import ate
+    from mmchat_tools.slam.offline import dataset_frames, run_frames, start_session
 
     dataset = open_dataset(folder)
     with tempfile.TemporaryDirectory(prefix='mmchat_slam_bench_') as work:
@@ -96,7 +96,7 @@ def run_sequence(name: str, folder: Path, vocabulary: Path) -> tuple[dict[str, A
 
 
 def _plot(plots: dict[str, dict], report: dict, path: Path) -> None:
-    from mmchat_ros.bench.plots import plt, save
+    from mmchat_tools.plots import plt, save
 
     fig, axes = plt.subplots(1, len(plots), figsize=(6 * len(plots), 6), squeeze=False)
     for ax, (name, data) in zip(axes[0], plots.items()):

@@ -1,4 +1,4 @@
-"""Benchmarks of the mmchat_ros stack: `python -m mmchat_ros.bench <name>` (see __main__.py).
+"""Benchmarks of the mmchat_ros stack: `python -m mmchat_bench <name>` (see __main__.py).
 
 A benchmark is a module of this package listed in BENCHMARK_MODULES that defines
   HELP: str                                             one line for `--help`

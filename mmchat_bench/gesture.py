@@ -1,7 +1,7 @@
 """Gesture recognition: held-out accuracy, real photos, latency at 640x480, false triggers.
 
   static         the committed hand shape model on keypoint.csv's held-out split (the rows
-                 training never saw; mmchat_ros.gestures.datasets.split) and on generated hands
+                 training never saw; mmchat_tools.gestures.datasets.split) and on generated hands
                  from a seed training did not use
   dynamic        the committed fingertip path model on point_history.csv's held-out split, on the
                  rows with recorder dropouts (left out of training and of the split) and on
@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from mmchat_bench.results import Goal, goal_text, latency_summary, machine_info, write_json
 from mmchat_ros import graph
-from mmchat_ros.bench.results import Goal, goal_text, latency_summary, machine_info, write_json
 
 HELP = 'gesture recognition: held-out accuracy, real photos, latency at 640x480, false triggers'
 DEFAULT_DURATION_S = 20.0            # latency measurement
@@ -43,7 +43,7 @@ ROBOT_CONFIG = 'config/robot/gesture.yaml'
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `python -m mmchat_ros.bench gesture`."""
+    """Options of `python -m mmchat_bench gesture`."""
     parser.add_argument('--data', type=Path, default=graph.share_dir().parent / 'shared' / 'data',
                         help='the shared data folder (hand_keypoints/, hands/)')
     parser.add_argument('--false-trigger-s', type=float, default=DEFAULT_FALSE_TRIGGER_S,
@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run every part; write gesture.json and the PNGs."""
-    from mmchat_ros.gestures import datasets
+    from mmchat_tools.gestures import datasets
 
     if not (args.data / 'hand_keypoints').is_dir() or not (args.data / 'hands').is_dir():
         print(f'[gesture] data folder {args.data} lacks hand_keypoints/ or hands/', file=sys.stderr)
@@ -126,8 +126,8 @@ def confusion(truth: np.ndarray, predicted: np.ndarray, rows: list[str],
 
 def evaluate_static(models: dict[str, Any], folder: Path) -> dict[str, Any]:
     """The shape model on keypoint.csv's held-out split and on generated hands."""
-    from mmchat_ros.gestures import datasets, synthetic_hands
     from mmchat_ros.gestures.static_gestures import LABELS
+    from mmchat_tools.gestures import datasets, synthetic_hands
 
     _, test = datasets.split(datasets.load_keypoints(folder))
     predicted, _ = models['shapes'].classify_many(test.samples)
@@ -141,8 +141,8 @@ def evaluate_static(models: dict[str, Any], folder: Path) -> dict[str, Any]:
 
 def evaluate_dynamic(models: dict[str, Any], folder: Path) -> dict[str, Any]:
     """The path model on point_history.csv's held-out split, its dropout rows, generated paths."""
-    from mmchat_ros.gestures import datasets, synthetic_paths
     from mmchat_ros.gestures.dynamic_gestures import LABELS
+    from mmchat_tools.gestures import datasets, synthetic_paths
 
     _, test = datasets.split(datasets.load_point_history(folder))
     everything = datasets.load_point_history(folder, drop_dropouts=False)
@@ -161,10 +161,10 @@ def evaluate_dynamic(models: dict[str, Any], folder: Path) -> dict[str, Any]:
 def evaluate_photos(models: dict[str, Any], photos: list, complexity: int) -> dict[str, Any]:
     """Hands found, open-finger counts and gestures of the real photos."""
     import cv2
-    from mmchat_ros.gestures import datasets
     from mmchat_ros.gestures.features import extended_fingers
     from mmchat_ros.gestures.mediapipe_hands import DetectorSettings, HandDetector
     from mmchat_ros.gestures.static_gestures import LABELS
+    from mmchat_tools.gestures import datasets
 
     detector = HandDetector(DetectorSettings(static_image_mode=True, model_complexity=complexity,
                                              max_num_hands=2, min_detection_confidence=0.5))
@@ -238,7 +238,7 @@ def flicker_sequence(photos: list, seconds: float, seed: int = 0) -> list[tuple[
 def count_false_triggers(models: dict[str, Any], photos: list, seconds: float) -> dict[str, Any]:
     """Command requests on the flicker sequence, the held-fist control, and engine timing."""
     import cv2
-    from mmchat_ros.synthetic_media import numbered_frame
+    from mmchat_tools.synthetic_media import numbered_frame
 
     images = [cv2.resize(cv2.imread(str(p.path)), (640, 480)) for p in photos]
     engine = _engine(models)
