@@ -179,8 +179,8 @@ def _add_tool_commands(parser: argparse.ArgumentParser,
     try:
         from mmchat_tools import TOOL_COMMANDS
     except ModuleNotFoundError:
-        parser.epilog = ('build-engine, build-vocab and slam-offline are offline tools of the '
-                         'source checkout: run them there with `tools/run mmchat ...`')
+        parser.epilog = ('build-engine, build-vocab, slam-offline, sequences and demo are offline '
+                         'tools of the source checkout: run them there with `tools/run mmchat ...`')
         return
     for name, module_name in TOOL_COMMANDS.items():
         module = importlib.import_module(module_name)

@@ -5,10 +5,10 @@ checkout (`tools/run ...` puts it on the path).
   detection     build_engine (`mmchat build-engine`), sim_data (labelled simulator images and
                 scenarios), metrics (mAP, CLEAR MOT / IDF1)
   gestures      datasets (the real CSVs and photos), synthetic_hands, synthetic_paths
-  slam          build_vocab (`mmchat build-vocab`), vocabulary_training, sequences (rendered
-                TUM RGB-D sequences), datasets (TUM / EuRoC readers), metrics (ATE),
-                offline (`mmchat slam-offline`)
-  demo          `make demo`: the simulated mission
+  slam          build_vocab (`mmchat build-vocab`), vocabulary_training, sequences
+                (`mmchat sequences`: rendered TUM RGB-D sequences), datasets (TUM / EuRoC
+                readers), metrics (ATE), offline (`mmchat slam-offline`)
+  demo          `mmchat demo` (`make demo`): the simulated mission
   plots         matplotlib helpers shared by the demo and the benchmarks (mmchat_bench)
   synthetic_media  numbered test frames and videos
 
@@ -22,4 +22,6 @@ TOOL_COMMANDS: dict[str, str] = {
     'build-engine': 'mmchat_tools.detection.build_engine',
     'build-vocab': 'mmchat_tools.slam.build_vocab',
     'slam-offline': 'mmchat_tools.slam.offline',
+    'sequences': 'mmchat_tools.slam.sequences',
+    'demo': 'mmchat_tools.demo',
 }

@@ -1,4 +1,4 @@
-"""`make demo`: the simulated mission. Take off, fly a square, land, with the camera on.
+"""`mmchat demo` (`make demo`): the simulated mission. Take off, fly a square, land, camera on.
 
 Runs the `sim` profile in one process (simulator, flight controller and the perception nodes of the
 profile), locked to real time by default, flies the mission through the mission API, and writes to
@@ -12,7 +12,6 @@ import importlib
 import json
 import math
 from pathlib import Path
-import sys
 import time
 
 import numpy as np
@@ -199,22 +198,26 @@ def plot_frames(recording: Path, path: Path, count: int = 8) -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m mmchat_tools.demo`."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--out', type=Path, default=Path('demo_output'))
+HELP = 'fly the simulated mission and write its recording, summary and plots'
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `mmchat demo` (`make demo DEMO_ARGS=...`)."""
+    parser.add_argument('--out', type=Path, default=Path('demo_output'),
+                        help='folder for the results (default: demo_output)')
     parser.add_argument('--fast', action='store_true', help='run the simulation as fast as possible')
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fly the mission; 0 when it succeeded."""
     summary = fly(args.out, real_time=not args.fast)
     tracking = summary['tracking']
     print(f"[demo] mission {'succeeded' if summary['mission_succeeded'] else 'FAILED'}; "
           f"square tracking error mean {tracking.get('mean_m', math.nan):.3f} m, "
-          f"max {tracking.get('max_m', math.nan):.3f} m; real-time factor {summary['real_time_factor']}")
+          f"max {tracking.get('max_m', math.nan):.3f} m; "
+          f"real-time factor {summary['real_time_factor']}")
     for name, seen in summary['perception'].items():
         print(f'[demo] {name}: {json.dumps(seen)[:300]}')
-    print(f"[demo] results in {args.out}/: summary.json, demo.mcap, {', '.join(Path(p).name for p in summary['plots'])}")
+    plots = ', '.join(Path(p).name for p in summary['plots'])
+    print(f'[demo] results in {args.out}/: summary.json, demo.mcap, {plots}')
     return 0 if summary['mission_succeeded'] else 1
-
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('source', nargs='?', type=Path, help='image folder or video file')
     parser.add_argument('--sim', nargs='+', metavar='SEQUENCE',
                         help='render built-in simulator sequences instead (see '
-                             '`python -m mmchat_tools.slam.sequences list`)')
+                             '`mmchat sequences list`)')
     parser.add_argument('--out', type=Path, required=True, help='vocabulary file (.txt or .txt.gz)')
     parser.add_argument('-k', type=int, default=vocabulary_training.DEFAULT_K,
                         help='branching factor (default 10)')
@@ -118,13 +118,3 @@ def run(args: argparse.Namespace) -> int:
           f'frames in {time.monotonic() - started:.0f} s ({args.out.stat().st_size / 1e6:.1f} MB)')
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m mmchat_tools.slam.build_vocab` (same as `mmchat build-vocab`)."""
-    parser = argparse.ArgumentParser(prog='mmchat build-vocab', description=HELP)
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -1,7 +1,6 @@
 """Run monocular SLAM on an image folder (TUM RGB-D or EuRoC layout) and write the trajectory (TUM).
 
-    python -m mmchat_tools.slam.offline SEQUENCE --out trajectory.txt [--calibration camera.yaml]
-    mmchat slam-offline SEQUENCE --out trajectory.txt
+    mmchat slam-offline SEQUENCE --out trajectory.txt [--calibration camera.yaml] [--metric]
 
 Frames are fed at their own rate (`--rate 1`: real time, what ORB-SLAM3's mapping threads expect;
 `--rate 0`: as fast as possible). The trajectory written is the camera (optical frame) in the SLAM
@@ -154,6 +153,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the offline CLI; exit code 0 on success, 2 on bad input."""
+    from tqdm import tqdm
+
     from mmchat_ros.graph import share_dir
     from mmchat_ros.slam.backend import BackendError
     from mmchat_ros.slam.vocabulary import SHIPPED, VocabularyError
@@ -166,7 +167,9 @@ def run(args: argparse.Namespace) -> int:
             session = start_session(dataset, args.vocabulary or share_dir() / SHIPPED, orb, Path(work),
                                     args.metric)
             try:
-                result = run_frames(dataset_frames(dataset, args.metric), session, args.rate)
+                frames = tqdm(dataset_frames(dataset, args.metric), total=len(dataset.frames),
+                              desc='SLAM', unit='frame')
+                result = run_frames(frames, session, args.rate)
             finally:
                 session.close()
     except (DatasetError, VocabularyError, SettingsError, BackendError, OSError) as exc:
@@ -196,13 +199,3 @@ def run(args: argparse.Namespace) -> int:
         args.report.write_text(json.dumps(summary, indent=2) + '\n')
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m mmchat_tools.slam.offline`."""
-    parser = argparse.ArgumentParser(prog='python -m mmchat_tools.slam.offline', description=HELP)
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -4,8 +4,8 @@ ROS-free. The camera flies kinematically (the vehicle body's pose is written eac
 only moves the scripted targets), so every sequence is exactly repeatable. Every path starts with a
 take-off climb, the part of a flight where the SLAM node recovers metric scale from the altitude.
 
-    python -m mmchat_tools.slam.sequences list
-    python -m mmchat_tools.slam.sequences render loop /tmp/loop [--width 640 --height 480]
+    mmchat sequences list
+    mmchat sequences render loop --out /tmp/loop [--width 640 --height 480]
 
 Layout written (readable by mmchat_tools.slam.datasets and by TUM RGB-D tools):
 
@@ -22,7 +22,6 @@ import argparse
 from dataclasses import asdict, dataclass
 import math
 from pathlib import Path
-import sys
 from typing import Callable, Iterator
 
 import numpy as np
@@ -214,27 +213,27 @@ def render(name: str, out_dir: str | Path, width: int = 640, height: int = 480,
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m mmchat_tools.slam.sequences`: list or render the built-in sequences."""
-    parser = argparse.ArgumentParser(prog='python -m mmchat_tools.slam.sequences',
-                                     description=__doc__.split('\n')[0])
-    commands = parser.add_subparsers(dest='command', required=True)
+HELP = 'list or render the built-in simulator sequences (TUM RGB-D layout, with ground truth)'
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`list`, and `render NAME --out DIR`."""
+    commands = parser.add_subparsers(dest='action', required=True)
     commands.add_parser('list', help='the built-in sequences and what each is for')
     make = commands.add_parser('render', help='render one sequence in the TUM RGB-D layout')
     make.add_argument('name', choices=sorted(SEQUENCES))
-    make.add_argument('out', type=Path)
-    make.add_argument('--width', type=int, default=640)
-    make.add_argument('--height', type=int, default=480)
+    make.add_argument('--out', type=Path, required=True, help='folder to write')
+    make.add_argument('--width', type=int, default=640, help='image width (default 640)')
+    make.add_argument('--height', type=int, default=480, help='image height (default 480)')
     make.add_argument('--duration', type=float, help='seconds (default: the sequence length)')
-    args = parser.parse_args(argv)
-    if args.command == 'list':
+
+
+def run(args: argparse.Namespace) -> int:
+    """List the sequences, or render one and print its folder."""
+    if args.action == 'list':
         for sequence, _ in SEQUENCES.values():
             print(f'{sequence.name:14s} {sequence.purpose:9s} {sequence.duration_s:5.0f} s  '
                   f'{sequence.description}')
         return 0
     print(render(args.name, args.out, args.width, args.height, args.duration))
     return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())
