@@ -204,8 +204,8 @@ def evaluate_photos(models: dict[str, Any], photos: list, complexity: int) -> di
 # --- false triggers ----------------------------------------------------------------------------
 
 def _engine(models: dict[str, Any]):
-    from mmchat_ros.gestures.engine import EngineSettings, GestureEngine
     from mmchat_ros.gestures.mediapipe_hands import DetectorSettings, HandDetector
+    from mmchat_ros.gestures.pipeline import EngineSettings, GestureEngine
 
     config = load_robot_config()
     detector = HandDetector(DetectorSettings(

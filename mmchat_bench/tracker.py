@@ -77,7 +77,7 @@ def node_settings(share: Path) -> dict[str, Any]:
 
 def load_detector(path: Path, conf: float, iou: float, imgsz: int = 320):
     """The YOLO detector of `path` at the given thresholds."""
-    from mmchat_ros.detection.backends import YoloDetector
+    from mmchat_ros.detection.yolo import YoloDetector
     return YoloDetector(path, imgsz=imgsz, conf=conf, iou=iou)
 
 
@@ -95,7 +95,7 @@ def scenario_set(share: Path, validation: bool = False):
 
 def render(scenarios: dict, vehicle, detector, seed: int) -> tuple[Sequences, Sequences]:
     """Each scenario rendered at RATE_HZ: (frames, detections) and (frames, ground-truth boxes)."""
-    from mmchat_ros.detection.backends import Box
+    from mmchat_ros.detection.yolo import Box
     from mmchat_tools.detection import sim_data
 
     detected, perfect = {}, {}

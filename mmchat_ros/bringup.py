@@ -24,8 +24,8 @@ from rclpy.parameter import Parameter
 import yaml
 
 from mmchat_ros import graph
+from mmchat_ros.malloc_tuning import keep_freed_image_buffers
 from mmchat_ros.mcap_recorder import McapRecorder
-from mmchat_ros.runtime import keep_freed_image_buffers
 
 
 

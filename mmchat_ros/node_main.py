@@ -7,7 +7,7 @@ import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
-from mmchat_ros.runtime import keep_freed_image_buffers
+from mmchat_ros.malloc_tuning import keep_freed_image_buffers
 
 
 def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> int:

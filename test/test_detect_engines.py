@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mmchat_ros import bringup, graph
-from mmchat_ros.detection.backends import ModelError, YoloDetector, check_model_file, tensorrt_problem
+from mmchat_ros.detection.yolo import ModelError, YoloDetector, check_model_file, tensorrt_problem
 from mmchat_ros.simulation import Simulator
 from mmchat_tools.detection import build_engine, sim_data
 

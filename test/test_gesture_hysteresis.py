@@ -7,10 +7,10 @@ import pytest
 from mmchat_ros import graph
 from mmchat_ros.control.commands import Source
 from mmchat_ros.gestures.dynamic_gestures import DynamicGestureClassifier
-from mmchat_ros.gestures.engine import EngineSettings, GestureEngine
 from mmchat_ros.gestures.hand import Hand
 from mmchat_ros.gestures.hysteresis import Candidate, HoldFilter
 from mmchat_ros.gestures.mapping import GestureMapping
+from mmchat_ros.gestures.pipeline import EngineSettings, GestureEngine
 from mmchat_ros.gestures.static_gestures import StaticGestureClassifier
 from mmchat_tools.gestures.synthetic_hands import HandModel
 

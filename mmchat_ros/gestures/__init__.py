@@ -10,7 +10,7 @@
   hysteresis          hold-time filter: a gesture counts once, after being held
   mapping             gesture -> command rules from YAML
   authorisation       whether the latest AuthState permits a command now
-  engine              frames in, gestures and command requests out
+  pipeline            frames in, gestures and command requests out
   annotate            landmarks and labels drawn on a frame
 
 Training and evaluation data (real CSVs and generated samples) are offline tools:

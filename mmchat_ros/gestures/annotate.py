@@ -1,11 +1,11 @@
-"""Draw what the engine saw on a copy of the frame: hands, labels, hold progress, commands."""
+"""Draw what the gesture pipeline saw on a frame copy: hands, labels, hold progress, commands."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from mmchat_ros.gestures.engine import DYNAMIC, EngineSettings, FrameResult, HandGesture
 from mmchat_ros.gestures.hand import CONNECTIONS
+from mmchat_ros.gestures.pipeline import DYNAMIC, EngineSettings, FrameResult, HandGesture
 
 _COMMANDING = (0, 220, 0)
 _OTHER_HAND = (200, 160, 0)

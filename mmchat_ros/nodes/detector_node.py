@@ -33,7 +33,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from mmchat_ros import graph, image_codec
 from mmchat_ros.detection import tracking
-from mmchat_ros.detection.backends import MIN_IMAGE_SIDE_PX, Box, ModelError, YoloDetector
+from mmchat_ros.detection.yolo import MIN_IMAGE_SIDE_PX, Box, ModelError, YoloDetector
 from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
 from mmchat_ros.lifecycle import AutostartLifecycleNode
 from mmchat_ros.msg import Detection, DetectionArray

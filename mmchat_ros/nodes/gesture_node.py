@@ -34,10 +34,10 @@ from mmchat_ros.gestures import authorisation
 from mmchat_ros.gestures.annotate import annotate
 from mmchat_ros.gestures.authorisation import Authorisation
 from mmchat_ros.gestures.dynamic_gestures import DynamicGestureClassifier
-from mmchat_ros.gestures.engine import DYNAMIC, EngineSettings, GestureEngine, HandGesture
 from mmchat_ros.gestures.mapping import GestureMapping, MappingError
 from mmchat_ros.gestures.mediapipe_hands import DetectorSettings, HandDetector
 from mmchat_ros.gestures.model_files import ModelFileError, resolve
+from mmchat_ros.gestures.pipeline import DYNAMIC, EngineSettings, GestureEngine, HandGesture
 from mmchat_ros.gestures.static_gestures import StaticGestureClassifier
 from mmchat_ros.image_codec import ImageFormatError
 from mmchat_ros.lifecycle import AutostartLifecycleNode
@@ -53,7 +53,7 @@ LOG_THROTTLE_S = 5.0
 
 
 class GestureNode(AutostartLifecycleNode):
-    """Thin ROS adapter around mmchat_ros.gestures.engine.GestureEngine."""
+    """Thin ROS adapter around mmchat_ros.gestures.pipeline.GestureEngine."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__('gesture', **kwargs)

@@ -31,7 +31,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from mmchat_ros.detection.backends import tensorrt_problem, ultralytics
+from mmchat_ros.detection.yolo import tensorrt_problem, ultralytics
 
 HELP = 'export YOLO weights to ONNX, quantise to int8 ONNX (CPU), or build a TensorRT engine (Jetson)'
 CALIBRATION_SEED = 100           # differs from the training (0, 1) and benchmark (2024) seeds
