@@ -205,7 +205,7 @@ def evaluate_photos(models: dict[str, Any], photos: list, complexity: int) -> di
 
 def _engine(models: dict[str, Any]):
     from mmchat_ros.gestures.mediapipe_hands import DetectorSettings, HandDetector
-    from mmchat_ros.gestures.pipeline import EngineSettings, GestureEngine
+    from mmchat_ros.gestures.pipeline import GesturePipeline, PipelineSettings
 
     config = load_robot_config()
     detector = HandDetector(DetectorSettings(
@@ -213,10 +213,10 @@ def _engine(models: dict[str, Any]):
         min_detection_confidence=config['min_detection_confidence'],
         min_tracking_confidence=config['min_tracking_confidence'],
         image_mirrored=config['image_mirrored']))
-    settings = EngineSettings(max_hands=config['max_hands'], **{k: config[k] for k in (
+    settings = PipelineSettings(max_hands=config['max_hands'], **{k: config[k] for k in (
         'static_min_confidence', 'dynamic_min_confidence', 'static_hold_s', 'dynamic_hold_s',
         'max_gap_s', 'path_window_s', 'image_mirrored')})
-    return GestureEngine(detector, models['shapes'], models['paths'], models['mapping'], settings)
+    return GesturePipeline(detector, models['shapes'], models['paths'], models['mapping'], settings)
 
 
 def flicker_sequence(photos: list, seconds: float, seed: int = 0) -> list[tuple[int, int]]:

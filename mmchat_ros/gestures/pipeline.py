@@ -33,7 +33,7 @@ class Detector(Protocol):
 
 
 @dataclass(frozen=True)
-class EngineSettings:
+class PipelineSettings:
     """Thresholds and timing; see the gesture node's parameters."""
 
     max_hands: int = 1
@@ -85,12 +85,12 @@ class FrameResult:
     request_gesture: str = ''    # the gesture that made `request`
 
 
-class GestureEngine:
+class GesturePipeline:
     """Stateful per-camera gesture recogniser; call process() with frames in time order."""
 
     def __init__(self, detector: Detector, shapes: StaticGestureClassifier,
                  paths: DynamicGestureClassifier, mapping: GestureMapping,
-                 settings: EngineSettings) -> None:
+                 settings: PipelineSettings) -> None:
         problem = settings.problem()
         if problem:
             raise ValueError(problem)

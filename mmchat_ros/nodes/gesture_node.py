@@ -37,7 +37,7 @@ from mmchat_ros.gestures.dynamic_gestures import DynamicGestureClassifier
 from mmchat_ros.gestures.mapping import GestureMapping, MappingError
 from mmchat_ros.gestures.mediapipe_hands import DetectorSettings, HandDetector
 from mmchat_ros.gestures.model_files import ModelFileError, resolve
-from mmchat_ros.gestures.pipeline import DYNAMIC, EngineSettings, GestureEngine, HandGesture
+from mmchat_ros.gestures.pipeline import DYNAMIC, GesturePipeline, HandGesture, PipelineSettings
 from mmchat_ros.gestures.static_gestures import StaticGestureClassifier
 from mmchat_ros.image_codec import ImageFormatError
 from mmchat_ros.lifecycle import AutostartLifecycleNode
@@ -53,7 +53,7 @@ LOG_THROTTLE_S = 5.0
 
 
 class GestureNode(AutostartLifecycleNode):
-    """Thin ROS adapter around mmchat_ros.gestures.pipeline.GestureEngine."""
+    """Thin ROS adapter around mmchat_ros.gestures.pipeline.GesturePipeline."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__('gesture', **kwargs)
@@ -81,7 +81,7 @@ class GestureNode(AutostartLifecycleNode):
         self._declare('command_frame_id', 'base_link', 'frame_id of the commands (relative moves)')
         self._diagnostics = NodeDiagnostics(self)
         self._diagnostics.set_status(WARN, 'not configured yet')
-        self._engine: GestureEngine | None = None
+        self._engine: GesturePipeline | None = None
         self._authorisation: Authorisation | None = None
         self._active = False
         self._counts = {'frames': 0, 'bad images': 0, 'frames ignored': 0, 'commands sent': 0,
@@ -148,7 +148,7 @@ class GestureNode(AutostartLifecycleNode):
         self._release()
         super().destroy_node()
 
-    def _build_engine(self) -> GestureEngine:
+    def _build_engine(self) -> GesturePipeline:
         share = graph.share_dir()
         max_hands = self._param('max_hands')
         detector_settings = DetectorSettings(
@@ -159,7 +159,7 @@ class GestureNode(AutostartLifecycleNode):
             image_mirrored=self._param('image_mirrored'),
             palm_detection_model=self._model_path('palm_detection_model', share),
             hand_landmark_model=self._model_path('hand_landmark_model', share))
-        settings = EngineSettings(
+        settings = PipelineSettings(
             max_hands=max_hands,
             **{name: self._param(name) for name in (
                 'static_min_confidence', 'dynamic_min_confidence', 'static_hold_s',
@@ -170,7 +170,7 @@ class GestureNode(AutostartLifecycleNode):
         shapes = StaticGestureClassifier.from_file(resolve(self._param('static_model'), share))
         paths = DynamicGestureClassifier.from_file(resolve(self._param('dynamic_model'), share))
         mapping = GestureMapping.from_yaml(resolve(self._param('mapping_file'), share))
-        return GestureEngine(HandDetector(detector_settings), shapes, paths, mapping, settings)
+        return GesturePipeline(HandDetector(detector_settings), shapes, paths, mapping, settings)
 
     def _model_path(self, name: str, share) -> str:
         value = self._param(name)
