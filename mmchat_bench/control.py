@@ -193,7 +193,7 @@ def node_loop_time(seed: int) -> dict[str, Any]:
     """Take off with the node in the simulator (ROS, in-process) and read its loop diagnostics."""
     from diagnostic_msgs.msg import DiagnosticArray
     from mmchat_ros import graph
-    from mmchat_ros.bringup import GraphRunner
+    from mmchat_ros.graph_runner import GraphRunner
     from mmchat_ros.mission_api import Drone
 
     nodes = [s for s in graph.load_profile('sim').nodes if s.name == 'sim']

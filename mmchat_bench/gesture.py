@@ -281,7 +281,7 @@ def measure_node_latency(photos: list, duration_s: float) -> dict[str, Any]:
     from std_msgs.msg import Header
 
     from mmchat_ros import ros_io
-    from mmchat_ros.bringup import GraphRunner
+    from mmchat_ros.graph_runner import GraphRunner
     from mmchat_ros.msg import Gesture
 
     robot = graph.load_profile('robot')

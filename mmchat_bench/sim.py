@@ -56,7 +56,7 @@ CONFIGURATIONS = {'simulator + flight controller': ('sim', 'flight_controller'),
 
 def profile_real_time_factor(duration_s: float, nodes: tuple[str, ...] | None) -> dict[str, Any]:
     """Run `nodes` of the sim profile flat out for `duration_s` wall seconds and compare clocks."""
-    from mmchat_ros.bringup import GraphRunner
+    from mmchat_ros.graph_runner import GraphRunner
 
     profile = graph.load_profile('sim')
     if nodes is not None:

@@ -38,7 +38,7 @@ from tqdm import tqdm
 from mmchat_bench import processes
 from mmchat_bench.results import Goal, goal_text, latency_summary, machine_info, write_json
 from mmchat_ros import graph
-from mmchat_ros.bringup import GraphRunner
+from mmchat_ros.graph_runner import GraphRunner
 from mmchat_ros.ros_io import SENSOR_QOS
 
 HELP = 'camera image latency, loss and CPU: one process vs two, Fast DDS transports'

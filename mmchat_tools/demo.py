@@ -20,7 +20,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from mmchat_ros import graph, image_codec, ros_io
-from mmchat_ros.bringup import GraphRunner
+from mmchat_ros.graph_runner import GraphRunner
 from mmchat_ros.mcap_recorder import read_messages
 from mmchat_ros.mission_api import Drone
 

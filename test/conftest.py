@@ -15,7 +15,7 @@ from rclpy.context import Context  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 
 from mmchat_ros import graph  # noqa: E402
-from mmchat_ros.bringup import GraphRunner  # noqa: E402
+from mmchat_ros.graph_runner import GraphRunner  # noqa: E402
 from mmchat_tools import synthetic_media  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'

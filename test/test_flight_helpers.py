@@ -7,7 +7,7 @@ from sensor_msgs.msg import Imu
 from std_msgs.msg import Header
 
 from mmchat_ros import graph
-from mmchat_ros.bringup import GraphRunner
+from mmchat_ros.graph_runner import GraphRunner
 from mmchat_ros.msg import AuthState, Command, CommandResult, MotorCommand, VehicleState
 from mmchat_ros.ros_io import SENSOR_QOS, seconds
 

@@ -15,7 +15,7 @@ from std_msgs.msg import Header
 
 from conftest import spin_until
 from mmchat_ros import graph, ros_io
-from mmchat_ros.bringup import GraphRunner
+from mmchat_ros.graph_runner import GraphRunner
 from mmchat_ros.msg import AuthState, Command, Gesture
 from mmchat_ros.nodes.gesture_node import GestureNode
 from mmchat_ros.ros_io import SENSOR_QOS

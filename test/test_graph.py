@@ -8,7 +8,7 @@ from rclpy.node import Node
 
 from conftest import spin_until
 from mmchat_ros import graph
-from mmchat_ros.bringup import GraphRunner, parse_overrides
+from mmchat_ros.graph_runner import GraphRunner, parse_overrides
 
 SHARE = graph.share_dir()
 PROFILES = graph.load_profiles()

@@ -14,7 +14,7 @@ from sensor_msgs.msg import Image
 
 from test_flight_helpers import FC_SPEC, QUICK, Probe
 from mmchat_ros import graph
-from mmchat_ros.bringup import GraphRunner
+from mmchat_ros.graph_runner import GraphRunner
 from mmchat_ros.msg import Command, SlamState, VehicleState
 from mmchat_ros.ros_io import SENSOR_QOS
 
