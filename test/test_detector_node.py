@@ -20,7 +20,6 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from conftest import spin_until
 from mmchat_ros import graph, ros_io
 from mmchat_ros.detection.tracking import iou_matrix
 from mmchat_ros.msg import Detection, DetectionArray
@@ -29,6 +28,7 @@ from mmchat_ros.simulation import Simulator
 from mmchat_ros.simulation.world import World
 from mmchat_ros.vehicle_model import VehicleModel
 from mmchat_tools.detection import sim_data
+from mmchat_tools.probe import spin_until
 
 SHARE = graph.share_dir()
 MODELS = SHARE / 'models' / 'detector'

@@ -12,12 +12,12 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 import pytest
 
-from conftest import spin_until
 from test_flight_helpers import Probe, start_flight
 from mmchat_ros.action import ExecuteCommand
 from mmchat_ros.mission_api import Drone
 from mmchat_ros.msg import Command, VehicleState
 from mmchat_ros.nodes.flight_controller_node import FlightControllerNode
+from mmchat_tools.probe import spin_until
 
 S = VehicleState
 

@@ -13,13 +13,13 @@ from builtin_interfaces.msg import Time
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
-from conftest import spin_until
 from mmchat_ros import graph, ros_io
 from mmchat_ros.graph_runner import GraphRunner
 from mmchat_ros.msg import AuthState, Command, Gesture
 from mmchat_ros.nodes.gesture_node import GestureNode
 from mmchat_ros.ros_io import SENSOR_QOS
 from mmchat_tools.gestures import datasets
+from mmchat_tools.probe import spin_until
 
 FRAME_STEP_S = 0.05          # stamps of the frames this test sends, 20 fps of camera time
 STARTUP_S = 30.0             # MediaPipe loads in 1-3 s; generous for a busy 2-core machine

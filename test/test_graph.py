@@ -6,9 +6,9 @@ import py_compile
 import pytest
 from rclpy.node import Node
 
-from conftest import spin_until
 from mmchat_ros import graph
 from mmchat_ros.graph_runner import GraphRunner, parse_overrides
+from mmchat_tools.probe import spin_until
 
 SHARE = graph.share_dir()
 PROFILES = graph.load_profiles()

@@ -5,8 +5,8 @@ import pytest
 from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.node import Node
 
-from conftest import spin_until
 from mmchat_ros.lifecycle import AutostartLifecycleNode
+from mmchat_tools.probe import spin_until
 
 
 class ModelNode(AutostartLifecycleNode):

@@ -16,7 +16,6 @@ from sensor_msgs.msg import CameraInfo, Image, Imu
 from std_msgs.msg import Header
 from std_srvs.srv import Trigger
 
-from conftest import spin_until
 from mmchat_ros import ros_io
 from mmchat_ros.calibration import CameraCalibration
 from mmchat_ros.geometry import quaternion_from_matrix
@@ -25,6 +24,7 @@ from mmchat_ros.nodes.sim_node import stamp
 from mmchat_ros.nodes.slam_node import SlamNode
 from mmchat_ros.ros_io import SENSOR_QOS
 from mmchat_ros.slam.poses import Trajectory
+from mmchat_tools.probe import spin_until
 from mmchat_tools.slam import metrics
 from mmchat_tools.slam.datasets import open_dataset
 from test_slam_helpers import HEIGHT, WIDTH, short_sequence as rendered_short
