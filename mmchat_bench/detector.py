@@ -279,7 +279,6 @@ def node_run(model: Path, imgsz: int, images: list[np.ndarray], frames: int, dur
     import rclpy
     from rclpy.context import Context
     from rclpy.executors import SingleThreadedExecutor
-    from rclpy.node import Node
     from rclpy.parameter import Parameter
     from sensor_msgs.msg import Image
     from std_msgs.msg import Header
@@ -287,26 +286,22 @@ def node_run(model: Path, imgsz: int, images: list[np.ndarray], frames: int, dur
     from mmchat_ros.msg import DetectionArray
     from mmchat_ros.nodes.detector_node import DetectorNode
     from mmchat_ros.ros_io import SENSOR_QOS, image_msg
+    from mmchat_tools.probe import Probe
 
     context = Context()
     rclpy.init(context=context)
     executor = SingleThreadedExecutor(context=context)
-    received: list[tuple[int, DetectionArray]] = []
     try:
         node = DetectorNode(context=context, parameter_overrides=[
             Parameter('model', value=str(model)), Parameter('imgsz', value=imgsz),
             Parameter('max_rate_hz', value=0.0),
             *(Parameter(k, value=settings[k]) for k in ('conf', 'track_low_conf', 'iou', 'tracker'))])
-        probe = Node('detector_bench_probe', context=context)
-        publisher = probe.create_publisher(Image, 'image', SENSOR_QOS)
-        probe.create_subscription(DetectionArray, 'detections',
-                                  lambda m: received.append((time.time_ns(), m)), 10)
         executor.add_node(node)
-        executor.add_node(probe)
-        deadline = time.monotonic() + 120.0
-        while publisher.get_subscription_count() == 0 and time.monotonic() < deadline:
-            executor.spin_once(timeout_sec=0.05)
-        if publisher.get_subscription_count() == 0:
+        probe = Probe(executor, context, 'detector_bench_probe')
+        publisher = probe.publisher('image', Image, SENSOR_QOS)
+        received: list[tuple[int, DetectionArray]] = probe.record('detections', DetectionArray,
+                                                                   arrival=time.time_ns)
+        if not probe.wait_for_subscribers(publisher, timeout_s=120.0):
             raise RuntimeError(f'the detector node did not start with {model}')
 
         def publish(i: int) -> Header:

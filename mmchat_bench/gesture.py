@@ -276,13 +276,13 @@ def measure_node_latency(photos: list, duration_s: float) -> dict[str, Any]:
 
     import cv2
     from rclpy.executors import SingleThreadedExecutor
-    from rclpy.node import Node
     from sensor_msgs.msg import Image
     from std_msgs.msg import Header
 
     from mmchat_ros import ros_io
     from mmchat_ros.graph_runner import GraphRunner
     from mmchat_ros.msg import Gesture
+    from mmchat_tools.probe import Probe
 
     robot = graph.load_profile('robot')
     profile = graph.Profile('gesture_latency', 'gesture node of the robot profile',
@@ -291,8 +291,9 @@ def measure_node_latency(photos: list, duration_s: float) -> dict[str, Any]:
     published, latencies = [0], []
 
     with GraphRunner(profile) as runner:
-        node = Node('gesture_latency_probe', context=runner.context)
-        publisher = node.create_publisher(Image, '/camera/image_raw', ros_io.SENSOR_QOS)
+        side = SingleThreadedExecutor(context=runner.context)      # the camera's own thread
+        node = Probe(side, runner.context, 'gesture_latency_probe')
+        publisher = node.publisher('/camera/image_raw', Image, ros_io.SENSOR_QOS)
 
         def play() -> None:
             frame = images[(published[0] // int(FPS)) % len(images)]
@@ -306,8 +307,6 @@ def measure_node_latency(photos: list, duration_s: float) -> dict[str, Any]:
 
         node.create_timer(1 / FPS, play)
         node.create_subscription(Gesture, '/gesture/gestures', received, 10)
-        side = SingleThreadedExecutor(context=runner.context)
-        side.add_node(node)
         thread = threading.Thread(target=side.spin, daemon=True)
         thread.start()
         try:
@@ -325,7 +324,7 @@ def measure_node_latency(photos: list, duration_s: float) -> dict[str, Any]:
         finally:
             side.shutdown()
             thread.join(timeout=5.0)
-            node.destroy_node()
+            node.close()
     return {'frames_published': frames, 'gestures_received': len(received_ms),
             'frame_size': '640x480 bgr8', 'rate_hz': FPS,
             'frame_to_gesture': latency_summary(received_ms), 'samples_ms': received_ms}

@@ -13,11 +13,11 @@ import time
 from typing import Any
 
 from rosgraph_msgs.msg import Clock
-from rclpy.node import Node
 
 from mmchat_bench.results import machine_info, write_json
 from mmchat_ros import graph, ros_io
 from mmchat_tools.plots import plt, save
+from mmchat_tools.probe import Probe
 
 HELP = 'simulator speed: physics steps/s, render fps, real-time factor of the sim profile'
 DEFAULT_DURATION_S = 20.0          # wall seconds of the profile run
@@ -65,15 +65,12 @@ def profile_real_time_factor(duration_s: float, nodes: tuple[str, ...] | None) -
     overrides = {'sim': {'real_time_factor': 0.0, 'camera_width': 320, 'camera_height': 240,
                          'camera_rate_hz': 20.0}}
     with GraphRunner(profile, overrides) as runner:
-        clock = Node('rtf_probe', context=runner.context)
-        stamps: list[tuple[float, float]] = []
-        clock.create_subscription(Clock, '/clock',
-                                  lambda m: stamps.append((time.monotonic(), ros_io.seconds(m.clock))), 10)
-        runner.add_node(clock)
+        clocks = Probe(runner.executor, runner.context, 'rtf_probe').record(
+            '/clock', Clock, arrival=time.monotonic)
         runner.spin(3.0)                                           # warm-up: renderer, discovery
-        first = len(stamps)
+        first = len(clocks)
         runner.spin(duration_s)
-        window = stamps[first:]
+        window = [(wall, ros_io.seconds(m.clock)) for wall, m in clocks[first:]]
     if len(window) < 2:
         return {'nodes': [s.name for s in profile.nodes], 'real_time_factor': None}
     wall = window[-1][0] - window[0][0]

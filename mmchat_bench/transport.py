@@ -30,8 +30,6 @@ from typing import Any, Callable
 from builtin_interfaces.msg import Time as TimeMsg
 from diagnostic_msgs.msg import DiagnosticArray
 import psutil
-from rclpy.context import Context
-from rclpy.node import Node
 from sensor_msgs.msg import Image
 from tqdm import tqdm
 
@@ -40,6 +38,7 @@ from mmchat_bench.results import Goal, goal_text, latency_summary, machine_info,
 from mmchat_ros import graph
 from mmchat_ros.graph_runner import GraphRunner
 from mmchat_ros.ros_io import SENSOR_QOS
+from mmchat_tools.probe import Probe
 
 HELP = 'camera image latency, loss and CPU: one process vs two, Fast DDS transports'
 
@@ -236,9 +235,8 @@ def measure_case(case: Case, duration_s: float, warmup_s: float) -> dict[str, An
             runner = GraphRunner(graph.load_profile(CAMERA_PROFILE), overrides={'camera': CAMERA})
         stack.callback(runner.shutdown)
         runner.start()
-        probe = LatencyProbe(runner.context)
-        stack.callback(probe.destroy_node)
-        runner.add_node(probe)
+        probe = LatencyProbe(runner)
+        stack.callback(probe.close)
         return _measure(runner, probe, watched, duration_s, warmup_s, case.name)
 
 
@@ -252,11 +250,11 @@ def _stamp_ns(stamp: TimeMsg) -> int:
     return stamp.sec * 1_000_000_000 + stamp.nanosec
 
 
-class LatencyProbe(Node):
+class LatencyProbe(Probe):
     """Records (header.stamp, receive time) of every image, and the camera's published count."""
 
-    def __init__(self, context: Context) -> None:
-        super().__init__('transport_probe', context=context)
+    def __init__(self, runner: GraphRunner) -> None:
+        super().__init__(runner.executor, runner.context, 'transport_probe')
         self.frames: list[tuple[int, int]] = []          # (header.stamp ns, received ns)
         self.camera_totals: list[tuple[int, int]] = []   # (diagnostics stamp ns, published)
         self.create_subscription(Image, TOPIC, self._on_image, SENSOR_QOS)

@@ -50,15 +50,15 @@ class Probe(Node):
         self.executor = executor
 
     def record(self, topic: str, msg_type: type, qos: QoSProfile | int = 10,
-               arrival: bool = False) -> list:
-        """Keep every message of `topic` in the list returned (also `messages(topic)`); with
-        `arrival`, (time.monotonic() at arrival, message) pairs."""
+               arrival: Callable[[], Any] | None = None) -> list:
+        """Keep every message of `topic` in the list returned (also `messages(topic)`); with an
+        `arrival` clock (time.monotonic, time.time_ns, ...), (its reading, message) pairs."""
         received = self._received.setdefault(topic, [])
-        if arrival:
-            self.create_subscription(msg_type, topic,
-                                     lambda m: received.append((time.monotonic(), m)), qos)
-        else:
+        if arrival is None:
             self.create_subscription(msg_type, topic, received.append, qos)
+        else:
+            self.create_subscription(msg_type, topic,
+                                     lambda m: received.append((arrival(), m)), qos)
         return received
 
     def messages(self, topic: str) -> list:

@@ -20,7 +20,7 @@ def start_camera(run_profile, make_probe, **camera_overrides):
     overrides = {'source': 'test_pattern', **camera_overrides}
     runner = run_profile('replay', overrides={'camera': overrides})
     probe = make_probe(runner, 'camera_probe')
-    probe.record(IMAGE, Image, SENSOR_QOS, arrival=True)
+    probe.record(IMAGE, Image, SENSOR_QOS, arrival=time.monotonic)
     probe.record(INFO, CameraInfo, SENSOR_QOS)
     probe.record_diagnostics()
     return runner, probe

@@ -12,7 +12,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 import pytest
 
-from test_flight_helpers import Probe, start_flight
+from test_flight_helpers import FlightProbe, start_flight
 from mmchat_ros.action import ExecuteCommand
 from mmchat_ros.mission_api import Drone
 from mmchat_ros.msg import Command, VehicleState
@@ -29,8 +29,7 @@ def flights():
     def start(lockstep=False, **kwargs):
         runner = start_flight(**kwargs)
         runners.append(runner)
-        probe = Probe(runner, lockstep)
-        runner.add_node(probe)
+        probe = FlightProbe(runner, lockstep)
         assert runner.spin(20.0, until=lambda: probe.state is not None
                            and probe.state.header.frame_id == 'odom')
         return runner, probe
@@ -141,9 +140,8 @@ class OdometryRelay(Node):
 def test_nan_or_stale_odometry_hovers_on_attitude_then_lands():
     runner = start_flight(controller={'state_topic': '/test/odom'})
     relay = OdometryRelay(runner.context)
-    probe = Probe(runner)
+    probe = FlightProbe(runner)
     runner.add_node(relay)
-    runner.add_node(probe)
     try:
         assert runner.spin(20.0, until=lambda: probe.state is not None
                            and probe.state.header.frame_id == 'odom')

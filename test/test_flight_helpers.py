@@ -1,8 +1,6 @@
 """Helpers (no tests) for the flight controller's ROS tests: the simulator + controller graph, a probe."""
 from __future__ import annotations
 
-from rclpy.node import Node
-from rclpy.parameter import Parameter
 from sensor_msgs.msg import Imu
 from std_msgs.msg import Header
 
@@ -10,6 +8,7 @@ from mmchat_ros import graph
 from mmchat_ros.graph_runner import GraphRunner
 from mmchat_ros.msg import AuthState, Command, CommandResult, MotorCommand, VehicleState
 from mmchat_ros.ros_io import SENSOR_QOS, seconds
+from mmchat_tools.probe import Probe
 
 #: The simulator as fast as it goes, cameras nearly off (the tests do not look at images).
 FAST_SIM = {'real_time_factor': 0.0, 'camera_rate_hz': 1.0, 'camera_width': 32, 'camera_height': 24}
@@ -34,28 +33,27 @@ def start_flight(sim: dict | None = None, controller: dict | None = None) -> Gra
     ).start()
 
 
-class Probe(Node):
+class FlightProbe(Probe):
     """Sends commands, authorisation and heartbeats; records what the controller and sim publish."""
 
     def __init__(self, runner: GraphRunner, lockstep: bool = False) -> None:
-        """`lockstep`: also record IMU stamps and motor commands (200 Hz each: slows the loop)."""
-        super().__init__('flight_probe', context=runner.context,
-                         parameter_overrides=[Parameter('use_sim_time', value=True)])
+        """Spun by `runner`. `lockstep`: also record IMU stamps and motor commands (200 Hz each:
+        slows the loop)."""
+        super().__init__(runner.executor, runner.context, 'flight_probe', use_sim_time=True)
         self.simulator = runner.nodes['sim'].sim          # ground truth, read in-process
-        self.states: list[VehicleState] = []
+        self.states: list[VehicleState] = self.record('/vehicle/state', VehicleState)
         self.results: dict[str, CommandResult] = {}
         self.imu_stamps: list[float] = []
         self.motor: list[MotorCommand] = []
-        self.create_subscription(VehicleState, '/vehicle/state', self.states.append, 10)
         self.create_subscription(CommandResult, '/command_results',
                                  lambda m: self.results.__setitem__(m.request_id, m), 10)
         if lockstep:
             self.create_subscription(Imu, '/imu', lambda m: self.imu_stamps.append(
                 seconds(m.header.stamp)), SENSOR_QOS)
-            self.create_subscription(MotorCommand, '/motor_command', self.motor.append, 10)
-        self.commands = self.create_publisher(Command, '/commands', 10)
-        self.auth = self.create_publisher(AuthState, '/auth/state', 10)
-        self.heartbeat = self.create_publisher(Header, '/operator/heartbeat', 10)
+            self.motor = self.record('/motor_command', MotorCommand)
+        self.commands = self.publisher('/commands', Command)
+        self.auth = self.publisher('/auth/state', AuthState)
+        self.heartbeat = self.publisher('/operator/heartbeat', Header)
         self._count = 0
 
     def now(self) -> float:

@@ -6,7 +6,7 @@ import pytest
 from rclpy.context import Context
 import rclpy
 
-from test_flight_helpers import Probe, start_flight
+from test_flight_helpers import FlightProbe, start_flight
 from mmchat_ros.control.geometry import wrap_pi, yaw_of
 from mmchat_ros.mission_api import Drone, MissionResult
 from mmchat_ros.msg import VehicleState
@@ -14,8 +14,7 @@ from mmchat_ros.msg import VehicleState
 
 def test_a_scripted_mission_takes_off_flies_waypoints_turns_and_lands():
     runner = start_flight()
-    probe = Probe(runner)
-    runner.add_node(probe)
+    probe = FlightProbe(runner)
     drone = Drone(context=runner.context, executor=runner.executor)
     truth = probe.simulator.truth
     try:

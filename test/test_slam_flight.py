@@ -12,7 +12,7 @@ from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from test_flight_helpers import FC_SPEC, QUICK, Probe
+from test_flight_helpers import FC_SPEC, FlightProbe, QUICK
 from mmchat_ros import graph
 from mmchat_ros.graph_runner import GraphRunner
 from mmchat_ros.msg import Command, SlamState, VehicleState
@@ -75,9 +75,8 @@ def flight_with_slam() -> GraphRunner:
 def test_lost_tracking_makes_the_controller_flying_on_slam_fail_safe():
     runner = flight_with_slam()
     relays = Relays(runner.context)
-    probe = Probe(runner)
+    probe = FlightProbe(runner)
     runner.add_node(relays)
-    runner.add_node(probe)
     try:
         assert runner.spin(30.0, until=lambda: probe.state is not None
                            and probe.state.header.frame_id == 'odom')
