@@ -33,6 +33,7 @@ def scene():
     return image, boxes
 
 
+@pytest.mark.slow
 def test_export_and_int8_quantisation(tmp_path, scene):
     """Export at a small size, quantise with a few calibration images, and detect with the result."""
     image, truth = scene

@@ -12,6 +12,7 @@ from mmchat_ros.mission_api import Drone, MissionResult
 from mmchat_ros.msg import VehicleState
 
 
+@pytest.mark.slow
 def test_a_scripted_mission_takes_off_flies_waypoints_turns_and_lands():
     runner = start_flight()
     probe = FlightProbe(runner)

@@ -9,6 +9,7 @@ import math
 
 from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry
+import pytest
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
@@ -72,6 +73,7 @@ def flight_with_slam() -> GraphRunner:
         'flight_controller': {**QUICK, 'state_topic': '/test/state'}}).start()
 
 
+@pytest.mark.slow
 def test_lost_tracking_makes_the_controller_flying_on_slam_fail_safe():
     runner = flight_with_slam()
     relays = Relays(runner.context)
