@@ -116,6 +116,9 @@ class FakeAutopilot(threading.Thread):
                 self.events.append('killed' if msg.param2 == 21196 else 'disarmed')
                 return mavlink.MAV_RESULT_ACCEPTED
             return mavlink.MAV_RESULT_DENIED
+        if msg.command == mavlink.MAV_CMD_NAV_LAND and self.armed:
+            self.events.append('land')
+            return mavlink.MAV_RESULT_ACCEPTED
         if msg.command == mavlink.MAV_CMD_NAV_TAKEOFF and self.ardupilot and self.armed:
             self.takeoff_alt = msg.param7
             self.events.append(f'takeoff {msg.param7:.2f}')
@@ -213,6 +216,14 @@ def test_emergency_stop_kills_the_motors_through_mavlink(mavlink_flight, ardupil
     assert 'killed' in peer.events
     assert drone.spin_until(lambda: peer.position[2] == 0.0, 5.0)       # it fell
     assert drone.state.mode == S.MODE_EMERGENCY
+
+
+def test_a_controller_shut_down_in_flight_asks_the_autopilot_to_land(mavlink_flight):
+    peer, node, drone = mavlink_flight()
+    assert drone.takeoff(1.0).success
+    assert 'land' not in peer.events
+    node.destroy_node()                                    # as on SIGINT / SIGTERM
+    assert drone.spin_until(lambda: 'land' in peer.events, 30.0), peer.events
 
 
 def test_a_silent_autopilot_means_no_takeoff(ros_context, executor):
