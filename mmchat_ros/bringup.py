@@ -17,21 +17,23 @@ from rclpy.executors import ExternalShutdownException
 
 from mmchat_ros import graph
 from mmchat_ros.graph_runner import GraphRunner, parse_overrides
+from mmchat_ros.shutdown_signals import ShutdownSignals
 
 
 def _run(args: argparse.Namespace) -> int:
     profile = graph.load_profile(args.profile)
     runner = GraphRunner(profile, parse_overrides(args.set), record_path=args.record,
                          record_topics=args.topics, executor=args.executor)
-    try:
-        runner.start()
-        print(f"[mmchat] profile '{profile.name}': {', '.join(s.name for s in profile.nodes)}"
-              + (f'; recording to {args.record}' if args.record else ''), flush=True)
-        runner.spin(args.duration)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        runner.shutdown()
+    with ShutdownSignals() as signals:       # SIGINT / SIGTERM end the spin, then all shuts down
+        try:
+            runner.start()
+            print(f"[mmchat] profile '{profile.name}': {', '.join(s.name for s in profile.nodes)}"
+                  + (f'; recording to {args.record}' if args.record else ''), flush=True)
+            runner.spin(args.duration, until=lambda: signals.requested)
+        except ExternalShutdownException:
+            pass
+        finally:
+            runner.shutdown()
     if runner.recorder is not None:
         for topic, count in sorted(runner.recorder.counts.items()):
             print(f'[mmchat] recorded {count:6d} messages on {topic}')

@@ -20,6 +20,7 @@ from rclpy.parameter import Parameter
 import yaml
 
 from mmchat_ros import graph
+from mmchat_ros.lifecycle import step_down
 from mmchat_ros.malloc_tuning import keep_freed_image_buffers
 from mmchat_ros.mcap_recorder import McapRecorder
 
@@ -119,7 +120,12 @@ class GraphRunner:
         return done
 
     def shutdown(self) -> None:
-        """Finish recording, destroy the nodes and shut the context down (idempotent)."""
+        """Step the nodes down, finish recording, destroy the nodes, shut the context down.
+
+        Idempotent. Lifecycle nodes go through deactivate, cleanup and shutdown first.
+        """
+        for node in self.nodes.values():
+            step_down(node)
         if self.recorder is not None:
             self.recorder.close()
         for node in self.nodes.values():
