@@ -1,4 +1,4 @@
-"""Every node of a profile of config/graph.yaml in one process, spun by one single-threaded executor.
+"""All nodes of a profile of config/graph.yaml in one process, on one single-threaded executor.
 
     with GraphRunner(graph.load_profile('sim'), {'sim': {'real_time_factor': 0.0}}) as runner:
         runner.spin(10.0)
@@ -87,8 +87,10 @@ class GraphRunner:
                 cli_args += ['--params-file', str(path)]
             for source, target in spec.remappings:
                 cli_args += ['-r', f'{source}:={target}']
-            overrides = [Parameter(k, value=v) for k, v in self._overrides.get(spec.name, {}).items()]
-            node = node_type(context=self._context, cli_args=cli_args, parameter_overrides=overrides)
+            overrides = [Parameter(k, value=v)
+                         for k, v in self._overrides.get(spec.name, {}).items()]
+            node = node_type(context=self._context, cli_args=cli_args,
+                             parameter_overrides=overrides)
             self.nodes[spec.name] = node
             self.executor.add_node(node)
         if self._record_path is not None:
@@ -109,7 +111,8 @@ class GraphRunner:
 
     def spin(self, duration_s: float | None = None,
              until: Callable[[], bool] | None = None) -> bool:
-        """Spin until `duration_s` passes, `until()` is true, or shutdown; returns `until()`'s last value."""
+        """Spin until `duration_s` passes, `until()` is true, or shutdown; returns `until()`'s last
+        value."""
         deadline = None if duration_s is None else time.monotonic() + duration_s
         done = False
         while self._context.ok() and not done:

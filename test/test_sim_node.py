@@ -18,7 +18,8 @@ FAST = {'real_time_factor': 0.0}
 TOPICS = {'clock': ('/clock', Clock, 10), 'imu': ('/imu', Imu, SENSOR_QOS),
           'odom': ('/sim/odom', Odometry, 10), 'image': ('/camera/image_raw', Image, SENSOR_QOS),
           'info': ('/camera/camera_info', CameraInfo, SENSOR_QOS),
-          'battery': ('/battery', BatteryState, 10), 'targets': ('/sim/targets', DetectionArray, 10),
+          'battery': ('/battery', BatteryState, 10),
+          'targets': ('/sim/targets', DetectionArray, 10),
           'diagnostics': ('/diagnostics', DiagnosticArray, 10)}
 
 
@@ -27,7 +28,8 @@ def start(run_profile, make_probe, thrust_n: float | None = None, stamp_offset_n
     """The sim profile's simulator node alone, and a probe recording its outputs (TOPICS) that,
     given `thrust_n`, answers each IMU sample like a controller (its stamp shifted by
     `stamp_offset_ns`). Returns the runner, the probe and the recorded messages by key."""
-    alone = graph.Profile('sim_alone', 'the simulator node', (graph.load_profile('sim').node('sim'),))
+    alone = graph.Profile('sim_alone', 'the simulator node',
+                          (graph.load_profile('sim').node('sim'),))
     runner = run_profile(alone, overrides={'sim': {**FAST, **sim_overrides}})
     probe = make_probe(runner, 'sim_listener')
     messages = {key: probe.record(topic, msg_type, qos)
