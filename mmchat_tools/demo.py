@@ -30,9 +30,9 @@ SPEED_MPS = 1.0
 RECORDED_TOPICS = ['/camera/image_raw', '/camera/camera_info', '/sim/odom', '/sim/targets',
                    '/vehicle/state', '/command_results', '/battery', '/diagnostics', '/rosout',
                    '/detections', '/detections/image_annotated', '/slam/pose', '/slam/state']
-#: Modules of perception nodes that can summarise what they saw in a recording:
-#: module -> function(mcap_path) -> dict. Missing modules are skipped.
-PERCEPTION_SUMMARIES = {'mmchat_ros.detection_summary': 'summarise_detections'}
+#: Perception nodes that can summarise what they saw in a recording:
+#: name -> (module, function(mcap_path) -> dict). Missing modules are skipped.
+PERCEPTION_SUMMARIES = {'detection': ('mmchat_ros.detection_summary', 'summarise_detections')}
 
 
 class TruthLogger(Node):
@@ -142,12 +142,12 @@ def recording_summary(recording: Path) -> dict:
 def perception_summaries(recording: Path) -> dict:
     """What each perception node with a summariser saw (see PERCEPTION_SUMMARIES)."""
     found = {}
-    for module_name, function in PERCEPTION_SUMMARIES.items():
+    for name, (module_name, function) in PERCEPTION_SUMMARIES.items():
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError:
             continue
-        found[module_name.rsplit('.', 2)[-2]] = getattr(module, function)(recording)
+        found[name] = getattr(module, function)(recording)
     return found
 
 
