@@ -23,9 +23,10 @@ import numpy as np
 
 from mmchat_ros.control.admission import ADMISSION, Admission
 from mmchat_ros.control.cascade import StateEstimate
-from mmchat_ros.control.commands import (AIRBORNE, Authorisation, CommandRequest, Decision,
-                                         Failsafe, Mode, Outcome, OutputKind, Setpoint, Source,
-                                         Verb)
+from mmchat_ros import authorisation
+from mmchat_ros.authorisation import Authorisation
+from mmchat_ros.control.commands import (AIRBORNE, CommandRequest, Decision, Failsafe, Mode,
+                                         Outcome, OutputKind, Setpoint, Source, Verb)
 from mmchat_ros.control.config import ControllerConfig
 from mmchat_ros.control.failsafes import Failsafes, Log
 from mmchat_ros.control.geometry import finite, wrap_pi
@@ -220,19 +221,10 @@ class FlightManager:
             return None
         if command.source not in tuple(Source):
             return f'unknown source {command.source}'
-        if not self.config.require_authorised_operator:
-            return None
-        latest = self._authorisation
-        who = f"operator '{command.operator_id}'" if command.operator_id else 'no operator_id given'
-        if latest is None:
-            return f'not authorised: no authentication state received ({who})'
-        if not latest.authorised:
-            return f"not authorised: operator '{latest.operator_id}' is not authenticated"
-        if not command.operator_id or command.operator_id != latest.operator_id:
-            return f"not authorised: {who} is not the authenticated operator '{latest.operator_id}'"
-        if latest.expires_s <= t:
-            return f'not authorised: authorisation expired {t - latest.expires_s:.1f} s ago'
-        return None
+        problem = authorisation.refusal(self._authorisation, t,
+                                        self.config.require_authorised_operator,
+                                        command.operator_id)
+        return f'not authorised: {problem}' if problem else None
 
     def _admit(self, request_id: str, admission: Admission, t: float) -> None:
         if admission.land_blind_now:

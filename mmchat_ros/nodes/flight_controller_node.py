@@ -37,8 +37,9 @@ from std_msgs.msg import Header
 
 from mmchat_ros import graph
 from mmchat_ros.action import ExecuteCommand
+from mmchat_ros.authorisation import Authorisation
 from mmchat_ros.control.cascade import CascadeController, StateEstimate
-from mmchat_ros.control.commands import Authorisation, CommandRequest, Decision, Outcome, Verb
+from mmchat_ros.control.commands import CommandRequest, Decision, Outcome, Verb
 from mmchat_ros.control.config import PARAMETERS, ConfigError, ControllerConfig
 from mmchat_ros.control.geometry import quat_normalized, rotation_matrix
 from mmchat_ros.control.manager import FlightManager
