@@ -8,13 +8,13 @@ import math
 import numpy as np
 import pytest
 
+from mmchat_ros.authorisation import Authorisation
 from mmchat_ros.control.admission import ADMISSION
 from mmchat_ros.control.cascade import StateEstimate
-from mmchat_ros.authorisation import Authorisation
 from mmchat_ros.control.commands import CommandRequest, Failsafe, Mode, OutputKind, Source, Verb
 from mmchat_ros.control.config import ControllerConfig
-from mmchat_ros.control.geometry import quat_from_yaw, wrap_pi
 from mmchat_ros.control.manager import FlightManager
+from mmchat_ros.geometry import quat_from_yaw, wrap_pi
 
 DT = 0.01
 

@@ -14,7 +14,7 @@ import pytest
 from pymavlink import mavutil
 from rclpy.parameter import Parameter
 
-from mmchat_ros.control.geometry import wrap_pi
+from mmchat_ros.geometry import wrap_pi
 from mmchat_ros.mission_api import Drone
 from mmchat_ros.msg import VehicleState
 from mmchat_ros.nodes.flight_controller_node import FlightControllerNode

@@ -7,7 +7,7 @@ from rclpy.context import Context
 import rclpy
 
 from test_flight_helpers import Probe, start_flight
-from mmchat_ros.control.geometry import wrap_pi, yaw_of
+from mmchat_ros.geometry import wrap_pi, yaw_of
 from mmchat_ros.mission_api import Drone, MissionResult
 from mmchat_ros.msg import VehicleState
 

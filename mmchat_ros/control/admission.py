@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from mmchat_ros.control.commands import AIRBORNE, CommandRequest, Decision, Mode, Verb
-from mmchat_ros.control.geometry import yaw_rotation
 from mmchat_ros.control.tasks import (FollowTask, GotoTask, HoverTask, LandTask, ReturnHomeTask,
                                       TakeoffTask, Task)
+from mmchat_ros.geometry import yaw_rotation
 
 if TYPE_CHECKING:
     from mmchat_ros.control.manager import FlightManager

@@ -21,17 +21,17 @@ import math
 
 import numpy as np
 
-from mmchat_ros.control.admission import ADMISSION, Admission
-from mmchat_ros.control.cascade import StateEstimate
 from mmchat_ros import authorisation
 from mmchat_ros.authorisation import Authorisation
+from mmchat_ros.control.admission import ADMISSION, Admission
+from mmchat_ros.control.cascade import StateEstimate
 from mmchat_ros.control.commands import (AIRBORNE, CommandRequest, Decision, Failsafe, Mode,
                                          Outcome, OutputKind, Setpoint, Source, Verb)
 from mmchat_ros.control.config import ControllerConfig
 from mmchat_ros.control.failsafes import Failsafes, Log
-from mmchat_ros.control.geometry import finite, wrap_pi
 from mmchat_ros.control.tasks import LandTask, Target, Task, Transition
 from mmchat_ros.control.trajectory import MotionLimits, ReferenceGenerator
+from mmchat_ros.geometry import finite, wrap_pi
 
 #: Largest step the reference integrates at once (a stalled caller must not make it jump).
 MAX_STEP_S = 0.1

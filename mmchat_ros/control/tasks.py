@@ -16,7 +16,7 @@ from mmchat_ros.control.cascade import StateEstimate
 from mmchat_ros.control.commands import Mode, Outcome
 from mmchat_ros.control.config import ControllerConfig
 from mmchat_ros.control.trajectory import ReferenceGenerator
-from mmchat_ros.control.geometry import wrap_pi
+from mmchat_ros.geometry import wrap_pi
 
 #: Touchdown: descending no faster than this (m/s) while the setpoint is below...
 TOUCHDOWN_SPEED_MPS = 0.1
