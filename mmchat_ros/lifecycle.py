@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
+from rclpy.node import Node
 
 
 class AutostartLifecycleNode(LifecycleNode):
@@ -28,3 +29,21 @@ class AutostartLifecycleNode(LifecycleNode):
         self.destroy_timer(self._autostart_timer)
         if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
             self.trigger_activate()
+
+
+def step_down(node: Node) -> None:
+    """Take a lifecycle node down in order before it is destroyed; other nodes are left as they are.
+
+    An active node is deactivated, an inactive one cleaned up, an unconfigured one shut down, so each
+    transition callback frees what its counterpart made (and ros2 lifecycle tools see it finalised).
+    Does nothing once the node's context is shut down; safe to call more than once.
+    """
+    if not isinstance(node, LifecycleNode):
+        return
+    steps = {'active': node.trigger_deactivate, 'inactive': node.trigger_cleanup,
+             'unconfigured': node.trigger_shutdown}
+    for _ in range(len(steps)):
+        step = steps.get(node._state_machine.current_state[1])   # rclpy keeps no public getter
+        if step is None or not node.context.ok():
+            return
+        step()

@@ -39,7 +39,7 @@ from mmchat_ros import graph
 from mmchat_ros.action import ExecuteCommand
 from mmchat_ros.authorisation import Authorisation
 from mmchat_ros.control.cascade import CascadeController, StateEstimate
-from mmchat_ros.control.commands import CommandRequest, Decision, Outcome, Verb
+from mmchat_ros.control.commands import AIRBORNE, CommandRequest, Decision, Outcome, Verb
 from mmchat_ros.control.config import PARAMETERS, ConfigError, ControllerConfig
 from mmchat_ros.control.manager import FlightManager
 from mmchat_ros.control.motor_loop import MotorLoop, MotorOutput
@@ -379,9 +379,28 @@ class FlightControllerNode(Node):
         return pending[0] if pending else None
 
     def destroy_node(self) -> None:
-        if self.manager is not None and self._interface == 'mavlink':
-            self._mavlink.link.close()
+        if self.manager is not None:
+            self._leave_vehicle_safe()
+            self.manager = None                           # once, however often destroy is called
         super().destroy_node()
+
+    def _leave_vehicle_safe(self) -> None:
+        """The controller ends with this node: hand a flying vehicle to what can keep it safe."""
+        flying = self.manager.mode in AIRBORNE
+        where = f'at {self.manager.estimate.position[2]:.1f} m' if self.manager.estimate else ''
+        if self._interface == 'mavlink':
+            if flying:
+                self.get_logger().warning(f'shutting down in flight {where}: the autopilot lands')
+                self._mavlink.link.land()
+            self._mavlink.link.close()
+        elif self._interface == 'twist':
+            if self.context.ok():
+                self._twist_pub.publish(Twist())          # stop: nothing else commands the base
+            if flying:
+                self.get_logger().warning(f'shutting down in flight {where}: velocity set to zero')
+        elif flying:
+            self.get_logger().warning(f'shutting down in flight {where}: the simulated vehicle has '
+                                      'no autopilot to take over')
 
 
 NODE_CLASS = FlightControllerNode
