@@ -22,11 +22,13 @@ from rclpy.parameter import Parameter
 from mmchat_ros import graph, image_codec, ros_io
 from mmchat_ros.graph_runner import GraphRunner
 from mmchat_ros.mcap_recorder import read_messages
-from mmchat_ros.mission_api import Drone
+from mmchat_ros.mission_api import Drone, MissionError, Step
+from mmchat_ros.msg import Command
 
 ALTITUDE_M = 1.5
 SQUARE_M = 2.0
 SPEED_MPS = 1.0
+SQUARE_CORNERS = [(SQUARE_M, 0.0), (SQUARE_M, SQUARE_M), (0.0, SQUARE_M), (0.0, 0.0)]
 RECORDED_TOPICS = ['/camera/image_raw', '/camera/camera_info', '/sim/odom', '/sim/targets',
                    '/vehicle/state', '/command_results', '/battery', '/diagnostics', '/rosout',
                    '/detections', '/detections/image_annotated', '/slam/pose', '/slam/state']
@@ -49,18 +51,38 @@ class TruthLogger(Node):
         self.samples.append((ros_io.seconds(msg.header.stamp), p.x, p.y, p.z))
 
 
-def mission_steps(drone: Drone) -> list[tuple[str, callable, tuple | None]]:
-    """(name, call, the straight leg it flies (start, end) or None) for the square mission."""
-    a, s = ALTITUDE_M, SQUARE_M
-    corners = [(s, 0.0, a), (s, s, a), (0.0, s, a), (0.0, 0.0, a)]
-    steps = [('takeoff', lambda: drone.takeoff(a), None)]
-    previous = (0.0, 0.0, a)
-    for corner in corners:
-        steps.append((f'go_to {corner[:2]}', lambda c=corner: drone.go_to(*c, speed=SPEED_MPS),
-                      (previous, corner)))
-        previous = corner
-    steps.append(('land', drone.land, None))
-    return steps
+def square_mission(drone: Drone) -> None:
+    """Take off, fly the square corner by corner, land. A failed step raises MissionError."""
+    drone.takeoff(ALTITUDE_M)
+    for x, y in SQUARE_CORNERS:
+        drone.go_to(x, y, ALTITUDE_M, speed=SPEED_MPS)
+    drone.land()
+
+
+class StepLog:
+    """Listens to the mission's steps: result, simulated start and end, the straight leg flown."""
+
+    def __init__(self, truth: TruthLogger, sim_start_s: float) -> None:
+        self.truth, self.sim_start_s = truth, sim_start_s
+        self.steps: list[dict] = []
+        self._started_s = sim_start_s
+        self._previous = (0.0, 0.0, ALTITUDE_M)       # above home: where the first leg starts
+
+    def __call__(self, step: Step) -> None:
+        now_s = self.truth.samples[-1][0]
+        if step.result is None:
+            self._started_s = now_s
+            return
+        name, leg, command = step.name, None, step.command
+        if command.verb == Command.GOTO:
+            corner = (command.x_m, command.y_m, command.z_m)
+            name, leg, self._previous = f'go_to {corner[:2]}', (self._previous, corner), corner
+        self.steps.append({'step': name, 'success': step.result.success,
+                           'reason': step.result.reason,
+                           'sim_start_s': round(self._started_s - self.sim_start_s, 2),
+                           'sim_end_s': round(now_s - self.sim_start_s, 2), 'leg': leg})
+        print(f"[demo] {name:22s} {'ok ' if step.result.success else 'FAILED'} "
+              f'{step.result.reason}', flush=True)
 
 
 def fly(out: Path, real_time: bool) -> dict:
@@ -69,7 +91,6 @@ def fly(out: Path, real_time: bool) -> dict:
     recording = out / 'demo.mcap'
     overrides = {'sim': {'real_time_factor': 1.0 if real_time else 0.0}}
     profile = graph.load_profile('sim')
-    steps_report = []
     with GraphRunner(profile, overrides, record_path=recording, record_topics=RECORDED_TOPICS) as runner:
         truth = TruthLogger(runner.context)
         runner.add_node(truth)
@@ -80,16 +101,13 @@ def fly(out: Path, real_time: bool) -> dict:
         if not drone.wait_until_ready(60.0):
             raise RuntimeError('the flight controller reported no state within 60 s')
         wall_start, sim_start = time.monotonic(), truth.samples[-1][0]
-        for name, call, leg in mission_steps(drone):
-            started = truth.samples[-1][0]
-            result = call()
-            steps_report.append({'step': name, 'success': result.success, 'reason': result.reason,
-                                 'sim_start_s': round(started - sim_start, 2),
-                                 'sim_end_s': round(truth.samples[-1][0] - sim_start, 2),
-                                 'leg': leg})
-            print(f"[demo] {name:22s} {'ok ' if result.success else 'FAILED'} {result.reason}", flush=True)
-            if not result.success:
-                break
+        log = StepLog(truth, sim_start)
+        drone.add_step_listener(log)
+        try:
+            square_mission(drone)
+        except MissionError as error:
+            print(f'[demo] mission stopped: {error}', flush=True)
+        steps_report = log.steps
         drone.wait(1.0)
         wall = time.monotonic() - wall_start
         simulated = truth.samples[-1][0] - sim_start

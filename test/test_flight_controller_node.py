@@ -14,7 +14,7 @@ import pytest
 
 from test_flight_helpers import FlightProbe, start_flight
 from mmchat_ros.action import ExecuteCommand
-from mmchat_ros.mission_api import Drone
+from mmchat_ros.mission_api import Drone, MissionError
 from mmchat_ros.msg import Command, VehicleState
 from mmchat_ros.nodes.flight_controller_node import FlightControllerNode
 from mmchat_tools.probe import spin_until
@@ -181,7 +181,9 @@ def test_action_feedback_and_cancel_holds_position(flights):
     assert probe.mode_is(S.MODE_FLYING)
     # A rejected goal ends at once, with the reason in the result.
     drone = Drone(probe, executor=runner.executor, heartbeat_hz=0)
-    outcome = drone.go_to(0.0, 0.0, 0.1)
+    with pytest.raises(MissionError) as refused:
+        drone.go_to(0.0, 0.0, 0.1)
+    outcome = refused.value.result
     assert not outcome.success and 'floor' in outcome.reason
 
 

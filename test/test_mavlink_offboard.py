@@ -14,8 +14,8 @@ import pytest
 from pymavlink import mavutil
 from rclpy.parameter import Parameter
 
-from mmchat_ros.control.geometry import wrap_pi
-from mmchat_ros.mission_api import Drone
+from mmchat_ros.geometry import wrap_pi
+from mmchat_ros.mission_api import Drone, MissionError
 from mmchat_ros.msg import VehicleState
 from mmchat_ros.nodes.flight_controller_node import FlightControllerNode
 
@@ -233,6 +233,8 @@ def test_a_silent_autopilot_means_no_takeoff(ros_context, executor):
     executor.add_node(node)
     with Drone(context=ros_context, executor=executor, server_timeout_s=2.0) as drone:
         assert not drone.wait_until_ready(1.0)
-        result = drone.takeoff(1.0)
+        with pytest.raises(MissionError) as refused:
+            drone.takeoff(1.0)
+        result = refused.value.result
         assert not result.success and 'no fresh state estimate' in result.reason
     node.destroy_node()

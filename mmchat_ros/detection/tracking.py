@@ -41,6 +41,7 @@ INFEASIBLE = 1e6
 class TrackState(IntEnum):
     """Track states, numbered as in mmchat_ros/Detection."""
 
+    NONE = 0                # no tracker ran (a detection only)
     TENTATIVE = 1
     CONFIRMED = 2
     LOST = 3

@@ -37,15 +37,15 @@ from std_msgs.msg import Header
 
 from mmchat_ros import graph
 from mmchat_ros.action import ExecuteCommand
+from mmchat_ros.authorisation import Authorisation
 from mmchat_ros.control.cascade import CascadeController, StateEstimate
-from mmchat_ros.control.commands import (AIRBORNE, Authorisation, CommandRequest, Decision, Outcome,
-                                         Verb)
+from mmchat_ros.control.commands import AIRBORNE, CommandRequest, Decision, Outcome, Verb
 from mmchat_ros.control.config import PARAMETERS, ConfigError, ControllerConfig
-from mmchat_ros.control.geometry import quat_normalized, rotation_matrix
 from mmchat_ros.control.manager import FlightManager
 from mmchat_ros.control.motor_loop import MotorLoop, MotorOutput
 from mmchat_ros.control.velocity_output import VelocityOutput, VirtualAltitude
 from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
+from mmchat_ros.geometry import quat_normalized, rotation_matrix
 from mmchat_ros.msg import AuthState, Command, CommandResult, DetectionArray, MotorCommand, VehicleState
 from mmchat_ros.node_main import run_node
 from mmchat_ros.ros_io import SENSOR_QOS, request_from_msg, seconds

@@ -30,9 +30,9 @@ from std_msgs.msg import Header
 from mmchat_ros import graph
 from mmchat_ros.control.commands import CommandRequest
 from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
-from mmchat_ros.gestures import authorisation
+from mmchat_ros import authorisation
 from mmchat_ros.gestures.annotate import annotate
-from mmchat_ros.gestures.authorisation import Authorisation
+from mmchat_ros.authorisation import Authorisation
 from mmchat_ros.gestures.dynamic_gestures import DynamicGestureClassifier
 from mmchat_ros.gestures.mapping import GestureMapping, MappingError
 from mmchat_ros.gestures.mediapipe_hands import DetectorSettings, HandDetector

@@ -26,6 +26,7 @@ import numpy as np
 os.environ.setdefault('MUJOCO_GL', 'egl')
 import mujoco  # noqa: E402  (reads MUJOCO_GL at import)
 
+from mmchat_ros.geometry import quat_from_euler, quat_from_yaw, quaternion_wxyz  # noqa: E402
 from mmchat_ros.simulation import Simulator, World  # noqa: E402
 from mmchat_ros.simulation.world import Obstacle, Path2D, Target  # noqa: E402
 from mmchat_ros.vehicle_model import VehicleModel  # noqa: E402
@@ -58,11 +59,7 @@ class CameraPose:
 
     def quaternion_wxyz(self) -> np.ndarray:
         """MuJoCo's (w, x, y, z) of R = Rz(yaw) Ry(pitch) Rx(roll)."""
-        cy, sy = math.cos(self.yaw_rad / 2), math.sin(self.yaw_rad / 2)
-        cp, sp = math.cos(self.pitch_rad / 2), math.sin(self.pitch_rad / 2)
-        cr, sr = math.cos(self.roll_rad / 2), math.sin(self.roll_rad / 2)
-        return np.array([cr * cp * cy + sr * sp * sy, sr * cp * cy - cr * sp * sy,
-                         cr * sp * cy + sr * cp * sy, cr * cp * sy - sr * sp * cy])
+        return quaternion_wxyz(quat_from_euler(self.roll_rad, self.pitch_rad, self.yaw_rad))
 
 
 class LabelledRenderer:
@@ -138,7 +135,7 @@ def set_target_pose(sim: Simulator, target_id: int, x: float, y: float, yaw: flo
     """Put target `target_id` at (x, y) on the ground facing `yaw`."""
     mocap = sim.model.body(f'{TARGET_BODY_PREFIX}{target_id}').mocapid[0]
     sim.data.mocap_pos[mocap] = (x, y, 0.0)
-    sim.data.mocap_quat[mocap] = (math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2))
+    sim.data.mocap_quat[mocap] = quaternion_wxyz(quat_from_yaw(yaw))
 
 
 def degrade(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:

@@ -27,6 +27,7 @@ from typing import Callable, Iterator
 import numpy as np
 import yaml
 
+from mmchat_ros.geometry import quat_from_yaw, quaternion_wxyz
 from mmchat_ros.slam.poses import Trajectory, pose_matrix
 
 #: position (x, y, z) and heading (yaw, rad) of the vehicle at time t
@@ -164,7 +165,7 @@ def frames(name: str, width: int = 640, height: int = 480, duration_s: float | N
             if i:
                 sim.step(1.0 / sequence.fps)        # advances time and the scripted targets
             position, yaw = path(t)
-            sim.data.qpos[:7] = [*position, math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)]
+            sim.data.qpos[:7] = [*position, *quaternion_wxyz(quat_from_yaw(yaw))]
             sim.data.qvel[:] = 0.0
             mujoco.mj_forward(sim.model, sim.data)
             if i % every:
@@ -172,7 +173,7 @@ def frames(name: str, width: int = 640, height: int = 480, duration_s: float | N
             world_from_camera = np.eye(4)
             world_from_camera[:3, :3] = sim.data.cam_xmat[camera_id].reshape(3, 3) @ mujoco_to_optical
             world_from_camera[:3, 3] = sim.data.cam_xpos[camera_id]
-            body = pose_matrix(position, [0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2)])
+            body = pose_matrix(position, quat_from_yaw(yaw))
             yield RenderedFrame(round(t, 6), sim.render(camera, width, height), world_from_camera, body)
     finally:
         sim.close()
