@@ -41,7 +41,7 @@ class Probe(Node):
         """`lockstep`: also record IMU stamps and motor commands (200 Hz each: slows the loop)."""
         super().__init__('flight_probe', context=runner.context,
                          parameter_overrides=[Parameter('use_sim_time', value=True)])
-        self.simulator = runner.nodes['sim'].sim          # ground truth, read in-process
+        self._sim_node = runner.nodes['sim']
         self.states: list[VehicleState] = []
         self.results: dict[str, CommandResult] = {}
         self.imu_stamps: list[float] = []
@@ -76,6 +76,11 @@ class Probe(Node):
         msg.expires = self.get_clock().now().to_msg()
         msg.expires.sec += int(valid_s)
         self.auth.publish(msg)
+
+    @property
+    def simulator(self):
+        """The simulator node's Simulator (ground truth, read in-process; made on configure)."""
+        return self._sim_node.sim
 
     @property
     def state(self) -> VehicleState | None:
