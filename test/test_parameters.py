@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from rcl_interfaces.msg import Parameter as ParameterMsg
@@ -21,6 +22,7 @@ from mmchat_ros.nodes.gesture_node import GestureNode
 from mmchat_ros.nodes.sim_node import SimNode
 from mmchat_ros.nodes.slam_node import SlamNode
 
+README = Path(__file__).resolve().parents[1] / 'README.md'
 NOT_STARTED = [Parameter('autostart', value=False)]    # parameters work before configure
 NODES = {
     'camera': (CameraNode, []),
@@ -167,3 +169,10 @@ def test_a_declaration_explains_what_is_wrong():
     assert gain.problem('1') == "kp must be a number, got '1'"
     assert gain.problem(3) == 'kp must be at most 2, got 3'
 
+
+def test_readme_parameter_tables_are_the_generated_ones():
+    text = README.read_text()
+    assert sorted(m.group(2) for m in parameters.TABLE.finditer(text)) == sorted(NODES)
+    assert parameters.readme_with_tables(text) == text, (
+        'README.md parameter tables differ from the declarations: run '
+        'tools/run python -m mmchat_ros.parameters --readme README.md')
