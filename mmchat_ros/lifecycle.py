@@ -72,6 +72,13 @@ class ManagedNode(AutostartLifecycleNode):
         self._diagnostics.set_status(WARN, 'unconfigured')
         self._running: list = []
         self._started = False
+        #: why the last configure failed (None: it did not)
+        self.configure_problem: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the node is active: start() has run and stop() has not yet."""
+        return self._started
 
     # --- what a node implements ----------------------------------------------------------------
 
@@ -113,11 +120,13 @@ class ManagedNode(AutostartLifecycleNode):
     def on_configure(self, state: State) -> TransitionCallbackReturn:
         """Check the parameters and build; a failure leaves the node unconfigured."""
         self._diagnostics.set_status(OK, 'configured')
+        self.configure_problem = None
         try:
             if self._params.problems:
                 raise ConfigureError('; '.join(self._params.problems))
             self.build()
         except (ConfigureError, *self.CONFIGURE_ERRORS) as exc:
+            self.configure_problem = str(exc)
             self.get_logger().error(f'not configured: {exc}')
             self._diagnostics.set_status(ERROR, f'not configured: {exc}')
             self.release()

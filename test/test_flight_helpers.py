@@ -28,10 +28,13 @@ def flight_profile() -> graph.Profile:
 
 
 def start_flight(sim: dict | None = None, controller: dict | None = None) -> GraphRunner:
-    """Simulator + flight controller in one process (shut it down after use)."""
-    return GraphRunner(flight_profile(), overrides={
+    """Simulator + flight controller in one process, the simulator configured (its world
+    loaded); shut it down after use."""
+    runner = GraphRunner(flight_profile(), overrides={
         'sim': {**FAST_SIM, **(sim or {})}, 'flight_controller': {**QUICK, **(controller or {})}}
     ).start()
+    runner.spin(60.0, until=lambda: runner.nodes['sim'].sim is not None)
+    return runner
 
 
 class Probe(Node):
