@@ -20,9 +20,8 @@ from mmchat_ros.diagnostics import ERROR, OK, WARN
 from mmchat_ros.lifecycle import ConfigureError, ManagedNode
 from mmchat_ros.node_main import run_node
 from mmchat_ros.parameters import parameter
-from mmchat_ros.ros_io import SENSOR_QOS, camera_info_msg, image_msg
+from mmchat_ros.ros_io import ENCODINGS, SENSOR_QOS, camera_info_msg, image_msg
 
-ENCODINGS = ('bgr8', 'rgb8', 'mono8')
 
 
 @dataclass(frozen=True)

@@ -20,38 +20,23 @@ from dataclasses import dataclass
 import math
 import time
 
-import cv2
 import numpy as np
-from geometry_msgs.msg import Point
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
-from std_msgs.msg import ColorRGBA
-from visualization_msgs.msg import Marker, MarkerArray
+from visualization_msgs.msg import MarkerArray
 
 from mmchat_ros import graph, image_codec
-from mmchat_ros.detection import tracking
+from mmchat_ros.detection import drawing, tracking
 from mmchat_ros.detection.backends import MIN_IMAGE_SIDE_PX, Box, ModelError, YoloDetector
 from mmchat_ros.diagnostics import ERROR, OK, WARN
 from mmchat_ros.lifecycle import ManagedNode
 from mmchat_ros.msg import Detection, DetectionArray
 from mmchat_ros.node_main import run_node
 from mmchat_ros.parameters import parameter
-from mmchat_ros.ros_io import SENSOR_QOS, bgr_array, image_msg, seconds
+from mmchat_ros.ros_io import (LATEST_FRAME_QOS, SENSOR_QOS, bgr_array, image_msg, outline_markers,
+                               seconds, shown_box)
 
-LATEST_FRAME_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                              reliability=ReliabilityPolicy.BEST_EFFORT)
 DEFAULT_MODEL = 'models/detector/sim_yolo11n_int8.onnx'
-FALLBACK_FOV_DEG = 90.0
 STAMP_JUMP_BACK_S = 1.0      # stamps going back further than this (a replay restarting) reset tracks
-
-
-def track_colour(track_id: int) -> tuple[int, int, int]:
-    """A stable, distinct BGR colour per track (golden-angle hues); grey when untracked."""
-    if track_id < 0:
-        return (200, 200, 200)
-    hue = int((track_id * 137.508) % 180)
-    b, g, r = cv2.cvtColor(np.array([[[hue, 220, 255]]], np.uint8), cv2.COLOR_HSV2BGR)[0, 0]
-    return int(b), int(g), int(r)
 
 
 @dataclass(frozen=True)
@@ -172,9 +157,13 @@ class DetectorNode(ManagedNode):
         detections = self._track(boxes, image, seconds(msg.header.stamp))
         self._detections_pub.publish(DetectionArray(header=msg.header, image_width=msg.width,
                                                     image_height=msg.height, detections=detections))
-        if self._params.values.annotate:
-            self._annotated_pub.publish(image_msg(self._annotate(image, detections), 'bgr8', msg.header))
-        self._markers_pub.publish(self._markers(msg, detections))
+        p = self._params.values
+        shown = [shown_box(d) for d in detections]
+        if p.annotate:
+            self._annotated_pub.publish(image_msg(drawing.annotate(image, shown), 'bgr8',
+                                                  msg.header))
+        outlines = drawing.outlines(shown, self._intrinsics(msg), p.marker_depth_m)
+        self._markers_pub.publish(outline_markers(msg.header, outlines))
         self._count('processed')
         self._diagnostics.record('detections', time.perf_counter() - started)
         self._diagnostics.set_status(OK, 'active')
@@ -200,50 +189,10 @@ class DetectorNode(ManagedNode):
             out.append(detection)
         return out
 
-    def _annotate(self, image: np.ndarray, detections: list[Detection]) -> np.ndarray:
-        canvas = image.copy()
-        for d in detections:
-            colour = track_colour(d.track_id)
-            x1, y1 = int(d.center_x_px - d.size_x_px / 2), int(d.center_y_px - d.size_y_px / 2)
-            x2, y2 = int(d.center_x_px + d.size_x_px / 2), int(d.center_y_px + d.size_y_px / 2)
-            lost = d.track_state == Detection.TRACK_LOST
-            cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, 1 if lost else 2)
-            label = d.class_name + (f' #{d.track_id}' if d.track_id >= 0 else '') + \
-                (' lost' if lost else f' {d.score:.2f}')
-            cv2.putText(canvas, label, (x1, max(10, y1 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.35, colour, 1,
-                        cv2.LINE_AA)
-        return canvas
-
-    def _markers(self, image: Image, detections: list[Detection]) -> MarkerArray:
-        fx, fy, cx, cy = self._intrinsics(image)
-        depth = self._params.values.marker_depth_m
-        markers = [Marker(header=image.header, ns='detections', action=Marker.DELETEALL)]
-        for i, d in enumerate(detections):
-            b, g, r = track_colour(d.track_id)
-            colour = ColorRGBA(r=r / 255, g=g / 255, b=b / 255, a=0.5 if d.track_state == Detection.TRACK_LOST else 1.0)
-            u1, v1 = d.center_x_px - d.size_x_px / 2, d.center_y_px - d.size_y_px / 2
-            u2, v2 = d.center_x_px + d.size_x_px / 2, d.center_y_px + d.size_y_px / 2
-            corners = [(u1, v1), (u2, v1), (u2, v2), (u1, v2), (u1, v1)]
-            points = [Point(x=(u - cx) / fx * depth, y=(v - cy) / fy * depth, z=depth) for u, v in corners]
-            box = Marker(header=image.header, ns='detections', id=2 * i, type=Marker.LINE_STRIP,
-                         action=Marker.ADD, points=points, color=colour)
-            box.pose.orientation.w = 1.0
-            box.scale.x = 0.02
-            label = Marker(header=image.header, ns='detections', id=2 * i + 1, type=Marker.TEXT_VIEW_FACING,
-                           action=Marker.ADD, color=colour,
-                           text=d.class_name + (f' #{d.track_id}' if d.track_id >= 0 else ''))
-            label.pose.position = Point(x=points[0].x, y=points[0].y - 0.1, z=depth)
-            label.pose.orientation.w = 1.0
-            label.scale.z = 0.15
-            markers += [box, label]
-        return MarkerArray(markers=markers)
-
     def _intrinsics(self, image: Image) -> tuple[float, float, float, float]:
         info = self._camera_info
-        if info is not None and info.width == image.width and info.height == image.height and info.k[0] > 0:
-            return info.k[0], info.k[4], info.k[2], info.k[5]
-        focal = image.width / 2 / math.tan(math.radians(FALLBACK_FOV_DEG) / 2)
-        return focal, focal, image.width / 2, image.height / 2
+        same_size = info is not None and (info.width, info.height) == (image.width, image.height)
+        return drawing.intrinsics(image.width, image.height, info.k if same_size else None)
 
 
 def _detection(x1: float, y1: float, x2: float, y2: float, score: float, class_id: int,

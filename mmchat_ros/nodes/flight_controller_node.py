@@ -31,7 +31,7 @@ import time
 import traceback
 from typing import Any
 
-from geometry_msgs.msg import Point, Pose, Quaternion, Twist, Vector3
+from geometry_msgs.msg import Pose, Twist, Vector3
 from nav_msgs.msg import Odometry
 import numpy as np
 from builtin_interfaces.msg import Time
@@ -58,7 +58,7 @@ from mmchat_ros.lifecycle import ConfigureError, ManagedNode
 from mmchat_ros.msg import AuthState, Command, CommandResult, DetectionArray, MotorCommand, VehicleState
 from mmchat_ros.node_main import run_node
 from mmchat_ros.parameters import Declaration, group, parameter
-from mmchat_ros.ros_io import SENSOR_QOS, request_from_msg, seconds
+from mmchat_ros.ros_io import SENSOR_QOS, pose, request_from_msg, seconds, vector3
 from mmchat_ros.vehicle_model import VehicleModel, VehicleModelError
 
 INTERFACES = ('sim', 'mavlink', 'twist')
@@ -354,8 +354,7 @@ class FlightControllerNode(ManagedNode):
         e = self.manager.estimate
         if e is None:
             return Pose()
-        return Pose(position=Point(**dict(zip('xyz', e.position.tolist()))),
-                    orientation=Quaternion(**dict(zip('xyzw', e.orientation.tolist()))))
+        return pose(e.position, e.orientation)
 
     def _publish_state(self) -> None:
         m = self.manager
@@ -372,9 +371,8 @@ class FlightControllerNode(ManagedNode):
         if m.estimate is not None:
             e = m.estimate
             state.velocity = Twist(
-                linear=Vector3(**dict(zip('xyz', e.velocity.tolist()))),
-                angular=Vector3(**dict(zip('xyz', (rotation_matrix(e.orientation)
-                                                   @ e.angular_velocity).tolist()))))
+                linear=vector3(e.velocity),
+                angular=vector3(rotation_matrix(e.orientation) @ e.angular_velocity))
         self._state_pub.publish(state)
         distance = m.distance_remaining
         for goal_handle, _ in self._pending.values():
@@ -397,8 +395,7 @@ def _motor_msg(output: MotorOutput, stamp: Time) -> MotorCommand:
 
 
 def _twist_msg(command: VelocityCommand, stamp: Time) -> Twist:
-    return Twist(linear=Vector3(**dict(zip('xyz', command.linear.tolist()))),
-                 angular=Vector3(z=float(command.yaw_rate)))
+    return Twist(linear=vector3(command.linear), angular=Vector3(z=float(command.yaw_rate)))
 
 
 NODE_CLASS = FlightControllerNode

@@ -17,11 +17,9 @@ unconfigured, with the reason in the log and on /diagnostics.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, replace
 import uuid
 
-from geometry_msgs.msg import Point
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
@@ -42,12 +40,9 @@ from mmchat_ros.lifecycle import ManagedNode
 from mmchat_ros.msg import AuthState, Command, Gesture
 from mmchat_ros.node_main import run_node
 from mmchat_ros.parameters import parameter
-from mmchat_ros.ros_io import SENSOR_QOS, bgr_array, command_msg, image_msg, seconds
+from mmchat_ros.ros_io import (LATEST_FRAME_QOS, SENSOR_QOS, bgr_array, command_msg, image_msg,
+                               point, seconds)
 
-#: Sensor-data QoS keeping one frame: a frame that arrives while one is processed replaces the
-#: waiting one, so the node always works on the latest frame and never on a queue of stale ones.
-LATEST_FRAME_QOS = copy.copy(SENSOR_QOS)
-LATEST_FRAME_QOS.depth = 1
 LOG_THROTTLE_S = 5.0
 
 
@@ -199,8 +194,7 @@ class GestureNode(ManagedNode):
                        label=gesture.label, confidence=float(gesture.confidence),
                        held_s=float(gesture.held_s), triggered=gesture.triggered,
                        handedness=hand.handedness, handedness_score=hand.handedness_score,
-                       landmarks=[Point(x=float(x), y=float(y), z=float(z))
-                                  for x, y, z in hand.landmarks])
+                       landmarks=[point(xyz) for xyz in hand.landmarks])
 
     def _send(self, gesture: str, request: CommandRequest, image_header: Header) -> str:
         """Publish the command `gesture` asks for when the operator check allows; the text for the

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import time
 
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion, Twist, Vector3
+from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import BatteryState, CameraInfo, Image, Imu
@@ -32,7 +32,8 @@ from mmchat_ros.msg import Detection, DetectionArray, MotorCommand
 from mmchat_ros.lifecycle import ManagedNode
 from mmchat_ros.node_main import run_node
 from mmchat_ros.parameters import parameter
-from mmchat_ros.ros_io import SENSOR_QOS, camera_info_msg, image_msg
+from mmchat_ros.ros_io import (SENSOR_QOS, camera_info_msg, image_msg, point, pose, quaternion,
+                               vector3)
 from mmchat_ros.simulation import Disturbances, Simulator, WorldError
 from mmchat_ros.vehicle_model import VehicleModelError
 
@@ -216,25 +217,24 @@ class SimNode(ManagedNode):
         imu = self.sim.imu()
         d = self.sim.disturbances
         self._imu_pub.publish(Imu(
-            header=header, orientation=Quaternion(**dict(zip('xyzw', imu.orientation_xyzw))),
+            header=header, orientation=quaternion(imu.orientation_xyzw),
             orientation_covariance=_diagonal(d.orientation_noise_rad),
-            angular_velocity=Vector3(**dict(zip('xyz', imu.angular_velocity_rps))),
+            angular_velocity=vector3(imu.angular_velocity_rps),
             angular_velocity_covariance=_diagonal(d.gyro_noise_rps),
-            linear_acceleration=Vector3(**dict(zip('xyz', imu.linear_acceleration_mps2))),
+            linear_acceleration=vector3(imu.linear_acceleration_mps2),
             linear_acceleration_covariance=_diagonal(d.accel_noise_mps2)))
         state = self.sim.estimate()
-        pose = Pose(position=Point(**dict(zip('xyz', state.position_m))),
-                    orientation=Quaternion(**dict(zip('xyzw', state.quaternion_xyzw))))
+        body_pose = pose(state.position_m, state.quaternion_xyzw)
         odom_header = Header(stamp=header.stamp, frame_id='odom')
         body_velocity = rotation_matrix(state.quaternion_xyzw).T @ state.velocity_mps
         odometry = Odometry(header=odom_header, child_frame_id='base_link')
-        odometry.pose.pose = pose
+        odometry.pose.pose = body_pose
         odometry.pose.covariance[0] = odometry.pose.covariance[7] = odometry.pose.covariance[14] = \
             d.position_noise_m ** 2
-        odometry.twist.twist = Twist(linear=Vector3(**dict(zip('xyz', body_velocity))),
-                                     angular=Vector3(**dict(zip('xyz', state.angular_velocity_rps))))
+        odometry.twist.twist = Twist(linear=vector3(body_velocity),
+                                     angular=vector3(state.angular_velocity_rps))
         self._odom_pub.publish(odometry)
-        self._pose_pub.publish(PoseStamped(header=odom_header, pose=pose))
+        self._pose_pub.publish(PoseStamped(header=odom_header, pose=body_pose))
 
     def _publish_cameras(self, time_stamp: Time) -> None:
         for name, (calibration, frame_id) in self._cameras.items():
@@ -257,7 +257,7 @@ class SimNode(ManagedNode):
             targets.detections.append(Detection(
                 class_name=truth.kind, class_id=0 if truth.kind == 'person' else 1, score=1.0,
                 track_id=truth.target_id, track_state=Detection.TRACK_CONFIRMED, has_position=True,
-                position_frame_id='odom', position=Point(**dict(zip('xyz', truth.position_m)))))
+                position_frame_id='odom', position=point(truth.position_m)))
         self._targets_pub.publish(targets)
 
 

@@ -36,8 +36,7 @@ import time
 
 import cv2
 import numpy as np
-from geometry_msgs.msg import (Point, Pose, PoseStamped, PoseWithCovariance, Quaternion, TransformStamped,
-                               Twist, Vector3)
+from geometry_msgs.msg import PoseStamped, PoseWithCovariance, TransformStamped, Twist
 from nav_msgs.msg import Odometry, Path as PathMsg
 from sensor_msgs.msg import CameraInfo, Image, Imu, PointCloud2, PointField
 from std_msgs.msg import Header
@@ -52,26 +51,16 @@ from mmchat_ros.lifecycle import ManagedNode
 from mmchat_ros.msg import SlamState
 from mmchat_ros.node_main import run_node
 from mmchat_ros.parameters import group, parameter
-from mmchat_ros.ros_io import SENSOR_QOS, image_array, seconds
+from mmchat_ros.ros_io import (ENCODINGS, NAN_POSE, SENSOR_QOS, image_array, pose_from_matrix,
+                               quaternion, seconds, vector3)
 from mmchat_ros.slam import vocabulary
 from mmchat_ros.slam.backend import BackendError, TrackingState, open_backend
+from mmchat_ros.slam.bookkeeping import BodyVelocity, MapCloud, SampleBuffer
 from mmchat_ros.slam.poses import invert, optical_from_body
 from mmchat_ros.slam.scale import ScaleEstimator
 from mmchat_ros.slam.session import FrameOutput, SlamSession
 from mmchat_ros.slam.settings import OrbParameters, SettingsError, write_settings
 from mmchat_ros.vehicle_model import VehicleModel, VehicleModelError
-
-ENCODINGS = ('bgr8', 'rgb8', 'mono8')
-SENSOR_MATCH_S = 0.05           # an IMU / altitude sample this close in time to a frame is used
-NAN_POSE = Pose(position=Point(x=math.nan, y=math.nan, z=math.nan),
-                orientation=Quaternion(x=math.nan, y=math.nan, z=math.nan, w=math.nan))
-
-
-def _pose_msg(matrix: np.ndarray) -> Pose:
-    q = quaternion_from_matrix(matrix[:3, :3])
-    return Pose(position=Point(**dict(zip('xyz', map(float, matrix[:3, 3])))),
-                orientation=Quaternion(**dict(zip('xyzw', map(float, q)))))
-
 
 def _cloud(points: np.ndarray, header: Header) -> PointCloud2:
     data = np.ascontiguousarray(points, dtype=np.float32)
@@ -161,12 +150,11 @@ class SlamNode(ManagedNode):
         self._odometry_started = False
         self._odometry_valid = False
         self._raw_path: deque = deque(maxlen=self._params.values.max_path_poses)
-        self._raw_points = np.zeros((0, 3))
+        self._cloud = MapCloud()
         self._last_keyframes = 0
-        self._last_body: tuple[float, np.ndarray] | None = None
-        self._velocity = np.zeros(3)
-        self._imu: deque = deque(maxlen=400)
-        self._altitude: deque = deque(maxlen=400)
+        self._velocity = BodyVelocity()
+        self._imu: SampleBuffer[np.ndarray] = SampleBuffer()
+        self._altitude: SampleBuffer[tuple[float, tuple[float, float]]] = SampleBuffer()
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -257,12 +245,12 @@ class SlamNode(ManagedNode):
         q = msg.orientation
         values = (q.x, q.y, q.z, q.w)
         if all(math.isfinite(v) for v in values) and any(values):
-            self._imu.append((seconds(msg.header.stamp), rotation_matrix(values)))
+            self._imu.add(seconds(msg.header.stamp), rotation_matrix(values))
 
     def _on_altitude(self, msg: Odometry) -> None:
         p = msg.pose.pose.position
         if all(math.isfinite(v) for v in (p.x, p.y, p.z)):
-            self._altitude.append((seconds(msg.header.stamp), p.z, (p.x, p.y)))
+            self._altitude.add(seconds(msg.header.stamp), (p.z, (p.x, p.y)))
 
     def _reject(self, reason: str) -> None:
         self._frames_rejected += 1
@@ -287,12 +275,6 @@ class SlamNode(ManagedNode):
         self._pending = msg
         self._process_pending()
 
-    def _nearest(self, samples: deque, t: float):
-        if not samples:
-            return None
-        best = min(samples, key=lambda s: abs(s[0] - t))
-        return best if abs(best[0] - t) <= SENSOR_MATCH_S else None
-
     # --- processing --------------------------------------------------------------------------------
 
     def _process_pending(self) -> None:
@@ -314,8 +296,8 @@ class SlamNode(ManagedNode):
         grey = pixels if pixels.ndim == 2 else cv2.cvtColor(
             pixels, cv2.COLOR_RGB2GRAY if msg.encoding == 'rgb8' else cv2.COLOR_BGR2GRAY)
         self._last_processed_wall, self._last_stamp = now, stamp
-        imu, altitude = self._nearest(self._imu, stamp), self._nearest(self._altitude, stamp)
-        body = (imu[1], altitude[1], altitude[2]) if imu and altitude else None
+        attitude, altitude = self._imu.nearest(stamp), self._altitude.nearest(stamp)
+        body = (attitude, *altitude) if attitude is not None and altitude is not None else None
         try:
             out = self._session.process(grey, stamp, body)
         except BackendError as exc:
@@ -343,16 +325,17 @@ class SlamNode(ManagedNode):
     def _publish_frame(self, out: FrameOutput, image_header: Header) -> None:
         if out.new_map:
             self._raw_path.clear()
-            self._raw_points = np.zeros((0, 3))
-            self._last_body = None
+            self._cloud.clear()
+            self._velocity.forget_pose()
             self.get_logger().info(f'map {self._session.maps} initialised')
         map_header = Header(stamp=image_header.stamp, frame_id=self._output_frame(out.scale_known))
         if out.map_from_camera is not None:
             self._raw_path.append((image_header.stamp, out.slam_from_camera))
-            self._pose_pub.publish(PoseStamped(header=map_header, pose=_pose_msg(out.map_from_camera)))
+            self._pose_pub.publish(PoseStamped(header=map_header,
+                                               pose=pose_from_matrix(out.map_from_camera)))
             self._broadcast_tf(out.map_from_camera, map_header, image_header.frame_id)
             if out.keyframes != self._last_keyframes and len(out.slam_points):
-                self._add_map_points(out.slam_points)
+                self._cloud.add(out.slam_points, self._params.values.max_map_points)
         self._last_keyframes = out.keyframes
         self._publish_odometry(out, Header(stamp=image_header.stamp,
                                            frame_id=self._params.values.map_frame))
@@ -369,11 +352,10 @@ class SlamNode(ManagedNode):
     def _broadcast_tf(self, pose: np.ndarray, header: Header, camera_frame: str) -> None:
         if self._tf is None:
             return
-        q = quaternion_from_matrix(pose[:3, :3])
         transform = TransformStamped(header=header)
         transform.child_frame_id = camera_frame or 'camera_optical_frame'
-        transform.transform.translation = Vector3(**dict(zip('xyz', map(float, pose[:3, 3]))))
-        transform.transform.rotation = Quaternion(**dict(zip('xyzw', map(float, q))))
+        transform.transform.translation = vector3(pose[:3, 3])
+        transform.transform.rotation = quaternion(quaternion_from_matrix(pose[:3, :3]))
         self._tf.sendTransform(transform)
 
     def _publish_odometry(self, out: FrameOutput, header: Header) -> None:
@@ -381,20 +363,15 @@ class SlamNode(ManagedNode):
         odometry = Odometry(header=header, child_frame_id=self._params.values.base_frame)
         if valid:
             body = out.map_from_camera @ invert(self._body_from_camera)
-            t = seconds(header.stamp)
-            if self._last_body is not None and t > self._last_body[0]:
-                world_velocity = (body[:3, 3] - self._last_body[1][:3, 3]) / (t - self._last_body[0])
-                self._velocity = 0.5 * self._velocity + 0.5 * (body[:3, :3].T @ world_velocity)
-            self._last_body = (t, body)
-            odometry.pose.pose = _pose_msg(body)
-            odometry.twist.twist = Twist(linear=Vector3(**dict(zip('xyz', map(float, self._velocity)))))
+            velocity = self._velocity.update(seconds(header.stamp), body)
+            odometry.pose.pose = pose_from_matrix(body)
+            odometry.twist.twist = Twist(linear=vector3(velocity))
             self._odometry_started = True
         elif self._odometry_started:
-            self._last_body = None
-            self._velocity = np.zeros(3)
+            self._velocity.reset()
             odometry.pose.pose = NAN_POSE
-            odometry.twist.twist = Twist(linear=Vector3(x=math.nan, y=math.nan, z=math.nan),
-                                         angular=Vector3(x=math.nan, y=math.nan, z=math.nan))
+            odometry.twist.twist = Twist(linear=vector3([math.nan] * 3),
+                                         angular=vector3([math.nan] * 3))
         else:
             return                          # nothing valid yet: stay silent
         self._odometry_valid = valid
@@ -402,30 +379,25 @@ class SlamNode(ManagedNode):
 
     def _publish_state(self, out: FrameOutput, header: Header) -> None:
         self._state_pub.publish(SlamState(
-            header=header, tracking_state=int(out.state), map_points=len(self._raw_points),
+            header=header, tracking_state=int(out.state), map_points=len(self._cloud),
             keyframes=out.keyframes, maps=self._session.maps, resets=self._session.resets,
             scale_known=out.scale_known, scale=float(out.scale),
             tracked_map_points=len(out.tracked_points), frames_processed=self._session.frames,
             frames_rejected=self._frames_rejected, odometry_valid=self._odometry_valid))
-
-    def _add_map_points(self, points: np.ndarray) -> None:
-        """Keep the points a new keyframe sees (exact repeats of one map point dropped)."""
-        merged = np.concatenate([self._raw_points, points])
-        _, first = np.unique(np.round(merged, 6), axis=0, return_index=True)
-        self._raw_points = merged[np.sort(first)][-self._params.values.max_map_points:]
 
     def _publish_map(self) -> None:
         if self._session is None or not self._raw_path:
             return
         anchor = self._session.anchor
         header = Header(stamp=self._raw_path[-1][0], frame_id=self._output_frame(anchor is not None))
-        points = anchor.apply_points(self._raw_points) if anchor is not None else self._raw_points
+        points = self._cloud.points
+        points = anchor.apply_points(points) if anchor is not None else points
         self._cloud_pub.publish(_cloud(points, header))
         path = PathMsg(header=header)
         for stamp, raw in self._raw_path:
             pose = anchor.apply_pose(raw) if anchor is not None else raw
             path.poses.append(PoseStamped(header=Header(stamp=stamp, frame_id=header.frame_id),
-                                          pose=_pose_msg(pose)))
+                                          pose=pose_from_matrix(pose)))
         self._path_pub.publish(path)
 
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
@@ -439,7 +411,7 @@ class SlamNode(ManagedNode):
             response.success, response.message = False, f'SLAM failed: {exc}'
             return response
         self._raw_path.clear()
-        self._raw_points = np.zeros((0, 3))
+        self._cloud.clear()
         self.get_logger().info('map reset on request')
         response.success, response.message = True, f'map reset ({self._session.resets} resets so far)'
         return response
