@@ -55,8 +55,9 @@ class GestureParameters:
     hand_landmark_model: str = parameter('', "MediaPipe hand landmark .tflite; '' = shipped")
     static_model: str = parameter('models/gesture/static_mlp.npz',
                                   'hand shape classifier (.npz); relative paths: package share')
-    dynamic_model: str = parameter('models/gesture/dynamic_mlp.npz',
-                                   'fingertip path classifier (.npz); relative paths: package share')
+    dynamic_model: str = parameter(
+        'models/gesture/dynamic_mlp.npz',
+        'fingertip path classifier (.npz); relative paths: package share')
     mapping_file: str = parameter('config/gesture_mapping.yaml',
                                   'gesture -> command rules (YAML); relative paths: package share')
     model_complexity: int = parameter(0, 'MediaPipe hand landmark model: 0 lite, 1 full',

@@ -17,12 +17,12 @@ Publishes (under the node's name, e.g. /slam/...):
 Service:
   ~/reset      (std_srvs/Trigger) drop the map and start a new one
 
-Lifecycle (mmchat_ros.lifecycle.ManagedNode): configure checks the ORB parameters, the camera mount and the
-vocabulary (decompressing the shipped one once); a problem leaves the node unconfigured with the
-reason logged. ORB-SLAM3 itself starts on the first camera_info once active (its settings need the
-intrinsics), in a child process (mmchat_ros.slam.backend.IsolatedBackend): if it dies, the odometry
-turns NaN, the error is logged and the next camera_info starts it again. Frames are paced at `fps`:
-a newer frame replaces one still waiting.
+Lifecycle (mmchat_ros.lifecycle.ManagedNode): configure checks the ORB parameters, the camera mount
+and the vocabulary (decompressing the shipped one once); a problem leaves the node unconfigured
+with the reason logged. ORB-SLAM3 itself starts on the first camera_info once active (its settings
+need the intrinsics), in a child process (mmchat_ros.slam.backend.IsolatedBackend): if it dies, the
+odometry turns NaN, the error is logged and the next camera_info starts it again. Frames are paced
+at `fps`: a newer frame replaces one still waiting.
 """
 from __future__ import annotations
 
