@@ -24,10 +24,10 @@ from rclpy.parameter import Parameter
 import yaml
 
 from mmchat_ros import graph
+from mmchat_ros.lifecycle import step_down
 from mmchat_ros.mcap_recorder import McapRecorder
 from mmchat_ros.runtime import keep_freed_image_buffers
-
-
+from mmchat_ros.shutdown_signals import ShutdownSignals
 
 
 def make_executor(kind: str, context: Context) -> Executor:
@@ -134,7 +134,12 @@ class GraphRunner:
         return done
 
     def shutdown(self) -> None:
-        """Finish recording, destroy the nodes and shut the context down (idempotent)."""
+        """Step the nodes down, finish recording, destroy the nodes, shut the context down.
+
+        Idempotent. Lifecycle nodes go through deactivate, cleanup and shutdown first.
+        """
+        for node in self.nodes.values():
+            step_down(node)
         if self.recorder is not None:
             self.recorder.close()
         for node in self.nodes.values():
@@ -155,15 +160,16 @@ def _run(args: argparse.Namespace) -> int:
     profile = graph.load_profile(args.profile)
     runner = GraphRunner(profile, parse_overrides(args.set), record_path=args.record,
                          record_topics=args.topics, executor=args.executor)
-    try:
-        runner.start()
-        print(f"[mmchat] profile '{profile.name}': {', '.join(s.name for s in profile.nodes)}"
-              + (f'; recording to {args.record}' if args.record else ''), flush=True)
-        runner.spin(args.duration)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        runner.shutdown()
+    with ShutdownSignals() as signals:       # SIGINT / SIGTERM end the spin, then all shuts down
+        try:
+            runner.start()
+            print(f"[mmchat] profile '{profile.name}': {', '.join(s.name for s in profile.nodes)}"
+                  + (f'; recording to {args.record}' if args.record else ''), flush=True)
+            runner.spin(args.duration, until=lambda: signals.requested)
+        except ExternalShutdownException:
+            pass
+        finally:
+            runner.shutdown()
     if runner.recorder is not None:
         for topic, count in sorted(runner.recorder.counts.items()):
             print(f'[mmchat] recorded {count:6d} messages on {topic}')

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
+from rclpy.node import Node
 
 from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
 from mmchat_ros.parameters import NodeParameters
@@ -180,3 +181,21 @@ class ManagedNode(AutostartLifecycleNode):
         for entity, destroy in reversed(self._running):
             destroy(entity)
         self._running = []
+
+
+def step_down(node: Node) -> None:
+    """Take a lifecycle node down in order before it is destroyed; other nodes are left as they are.
+
+    An active node is deactivated, an inactive one cleaned up, an unconfigured one shut down, so each
+    transition callback frees what its counterpart made (and ros2 lifecycle tools see it finalised).
+    Does nothing once the node's context is shut down; safe to call more than once.
+    """
+    if not isinstance(node, LifecycleNode):
+        return
+    steps = {'active': node.trigger_deactivate, 'inactive': node.trigger_cleanup,
+             'unconfigured': node.trigger_shutdown}
+    for _ in range(len(steps)):
+        step = steps.get(node._state_machine.current_state[1])   # rclpy keeps no public getter
+        if step is None or not node.context.ok():
+            return
+        step()

@@ -116,6 +116,9 @@ class FakeAutopilot(threading.Thread):
                 self.events.append('killed' if msg.param2 == 21196 else 'disarmed')
                 return mavlink.MAV_RESULT_ACCEPTED
             return mavlink.MAV_RESULT_DENIED
+        if msg.command == mavlink.MAV_CMD_NAV_LAND and self.armed:
+            self.events.append('land')
+            return mavlink.MAV_RESULT_ACCEPTED
         if msg.command == mavlink.MAV_CMD_NAV_TAKEOFF and self.ardupilot and self.armed:
             self.takeoff_alt = msg.param7
             self.events.append(f'takeoff {msg.param7:.2f}')
@@ -151,7 +154,7 @@ def mavlink_flight(ros_context, executor):
             Parameter(k, value=v) for k, v in {
                 'vehicle_interface': 'mavlink', 'mavlink.url': f'udpin:127.0.0.1:{port}',
                 'world_frame': 'map', 'setpoint_hz': 20.0,
-                'failsafe.state_timeout_s': 1.0,      # wall clock on a busy 2-core machine
+                'failsafe.state_timeout_s': 5.0,      # wall clock on a loaded 2-core machine
                 'mission.takeoff_speed_mps': 1.2, 'mission.land_speed_mps': 1.0,
                 'mission.disarm_after_landing_s': 0.5, **overrides}.items()])
         executor.add_node(node)
@@ -215,6 +218,14 @@ def test_emergency_stop_kills_the_motors_through_mavlink(mavlink_flight, ardupil
     assert 'killed' in peer.events
     assert drone.spin_until(lambda: peer.position[2] == 0.0, 5.0)       # it fell
     assert drone.state.mode == S.MODE_EMERGENCY
+
+
+def test_a_controller_shut_down_in_flight_asks_the_autopilot_to_land(mavlink_flight):
+    peer, node, drone = mavlink_flight()
+    assert drone.takeoff(1.0).success
+    assert 'land' not in peer.events
+    node.destroy_node()                                    # as on SIGINT / SIGTERM
+    assert drone.spin_until(lambda: 'land' in peer.events, 30.0), peer.events
 
 
 def test_a_silent_autopilot_means_no_takeoff(ros_context, executor):

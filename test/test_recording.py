@@ -1,10 +1,7 @@
 """MCAP recording from the runner, read back with mcap-ros2-support; the `mmchat` CLI end to end."""
 from collections import Counter
-import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -43,30 +40,6 @@ def test_full_definitions_include_dependencies():
     assert 'MSG: mmchat_ros/Detection' in text and 'MSG: std_msgs/Header' in text
     assert 'MSG: geometry_msgs/Point' in text and 'MSG: builtin_interfaces/Time' in text
     assert text.count('MSG: std_msgs/Header') == 1
-
-
-def test_cli_runs_records_and_stops_cleanly_on_sigint(tmp_path):
-    path = tmp_path / 'cli.mcap'
-    own_domain = str((int(os.environ['ROS_DOMAIN_ID']) + 1) % 232)   # none of this process's nodes
-    process = subprocess.Popen(
-        [sys.executable, '-m', 'mmchat_ros.bringup', 'run', '--profile', 'replay', '--record', str(path),
-         '--set', 'camera.source=test_pattern', '--set', 'camera.width=160',
-         '--set', 'camera.height=120'],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, 'ROS_DOMAIN_ID': own_domain})
-    try:
-        first_line = process.stdout.readline()
-        assert "profile 'replay'" in first_line, first_line
-        time.sleep(2.0)
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=20)
-    finally:
-        process.kill()
-    assert process.returncode == 0, output
-    assert 'Traceback' not in output
-    assert 'messages on /camera/image_raw' in output
-    topics = Counter(topic for topic, _, _ in read_messages(path))
-    assert topics['/camera/image_raw'] > 10
 
 
 def test_cli_reports_bad_arguments_without_a_traceback():
