@@ -176,8 +176,8 @@ class FlightControllerNode(ManagedNode):
         """The controller stops commanding: hand a flying vehicle to what can keep it safe."""
         estimate = self.manager.estimate
         if self.manager.mode in AIRBORNE:
-            where = f'at {estimate.position[2]:.1f} m ' if estimate is not None else ''
-            self.get_logger().warning(f'stopping in flight {where}: {self._vehicle.handover}')
+            where = f' at {estimate.position[2]:.1f} m' if estimate is not None else ''
+            self.get_logger().warning(f'stopping in flight{where}: {self._vehicle.handover}')
         self._send(self._vehicle.close(), self.get_clock().now().to_msg())
 
     def release(self) -> None:
