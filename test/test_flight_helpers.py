@@ -27,10 +27,13 @@ def flight_profile() -> graph.Profile:
 
 
 def start_flight(sim: dict | None = None, controller: dict | None = None) -> GraphRunner:
-    """Simulator + flight controller in one process (shut it down after use)."""
-    return GraphRunner(flight_profile(), overrides={
+    """Simulator + flight controller in one process, the simulator configured (its world
+    loaded); shut it down after use."""
+    runner = GraphRunner(flight_profile(), overrides={
         'sim': {**FAST_SIM, **(sim or {})}, 'flight_controller': {**QUICK, **(controller or {})}}
     ).start()
+    runner.spin(60.0, until=lambda: runner.nodes['sim'].sim is not None)
+    return runner
 
 
 class FlightProbe(Probe):
@@ -40,7 +43,7 @@ class FlightProbe(Probe):
         """Spun by `runner`. `lockstep`: also record IMU stamps and motor commands (200 Hz each:
         slows the loop)."""
         super().__init__(runner.executor, runner.context, 'flight_probe', use_sim_time=True)
-        self.simulator = runner.nodes['sim'].sim          # ground truth, read in-process
+        self._sim_node = runner.nodes['sim']
         self.states: list[VehicleState] = self.record('/vehicle/state', VehicleState)
         self.results: dict[str, CommandResult] = {}
         self.imu_stamps: list[float] = []
@@ -74,6 +77,11 @@ class FlightProbe(Probe):
         msg.expires = self.get_clock().now().to_msg()
         msg.expires.sec += int(valid_s)
         self.auth.publish(msg)
+
+    @property
+    def simulator(self):
+        """The simulator node's Simulator (ground truth, read in-process; made on configure)."""
+        return self._sim_node.sim
 
     @property
     def state(self) -> VehicleState | None:

@@ -174,6 +174,8 @@ def test_px4_offboard_takeoff_goto_land_with_enu_ned_conversion(mavlink_flight):
     peer, node, drone = mavlink_flight()
     assert drone.wait_until_ready(10.0)
     assert drone.state.header.frame_id == 'map'
+    # The link opens on activate: SYS_STATUS (2 Hz) may come a little after the first estimate.
+    drone.spin_until(lambda: not math.isnan(drone.state.battery_voltage), 5.0)
     assert drone.state.battery_voltage == pytest.approx(15.8) and drone.state.battery_fraction \
         == pytest.approx(0.8)
     result = drone.takeoff(1.5)
