@@ -13,7 +13,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
-from conftest import spin_until
+from mmchat_tools.probe import spin_until
 from mmchat_ros import parameters
 from mmchat_ros.nodes.camera_node import CameraNode
 from mmchat_ros.nodes.detector_node import DetectorNode
