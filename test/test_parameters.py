@@ -106,8 +106,11 @@ def graph():
 
 
 def typed_value(node, name: str):
-    """The value the node itself reads (its typed parameter object; the flight controller's
-    control settings by name: they are checked together by ControllerConfig)."""
+    """The value the node itself reads.
+
+    From its typed parameter object; the flight controller's control settings by name (they are
+    checked together by ControllerConfig).
+    """
     value = node._params.values
     if not hasattr(value, name.split('.')[0]):
         return node._params.flat([name])[name]
