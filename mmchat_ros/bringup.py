@@ -49,6 +49,7 @@ def make_executor(kind: str, context: Context) -> Executor:
 TOOL_COMMANDS: dict[str, str] = {
     'build-engine': 'mmchat_ros.detection.engines',
     'build-vocab': 'mmchat_ros.slam.build_vocab',
+    'enroll': 'mmchat_ros.auth.enroll', 'operators': 'mmchat_ros.auth.operators',
     'slam-offline': 'mmchat_ros.slam.offline',
 }
 

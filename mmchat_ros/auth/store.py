@@ -18,6 +18,15 @@ import numpy as np
 
 KINDS = ('face', 'voice')
 FILE_MODE = 0o600
+STORE_ENV = 'MMCHAT_OPERATOR_STORE'
+
+
+def default_store_path() -> Path:
+    """$MMCHAT_OPERATOR_STORE, else $XDG_DATA_HOME/mmchat/operators.db (~/.local/share/...)."""
+    if os.environ.get(STORE_ENV):
+        return Path(os.environ[STORE_ENV])
+    data_home = os.environ.get('XDG_DATA_HOME') or Path.home() / '.local' / 'share'
+    return Path(data_home) / 'mmchat' / 'operators.db'
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS operators (
     name TEXT PRIMARY KEY,

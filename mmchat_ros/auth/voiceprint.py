@@ -84,8 +84,9 @@ class VoiceprintModel:
 
     def embed_file(self, path: str | Path) -> np.ndarray:
         """The embedding of an audio file."""
+        samples, rate = load_audio(path)
         try:
-            return self.embed(*load_audio(path))
+            return self.embed(samples, rate)
         except AudioError as exc:
             raise AudioError(f'{Path(path).name}: {exc}') from None
 
