@@ -17,7 +17,8 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from mmchat_ros import graph, synthetic_media  # noqa: E402
 from mmchat_ros.bringup import GraphRunner  # noqa: E402
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
+SHARED_DATA = Path(os.environ.get('MMCHAT_SHARED_DATA')
+                   or Path(__file__).resolve().parents[2] / 'shared' / 'data')
 
 
 @pytest.fixture
