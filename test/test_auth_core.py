@@ -1,4 +1,4 @@
-"""Authentication core without models: enrolment store (incl. kill -9), policy, challenge, session."""
+"""Authentication core without models: enrolment store (kill -9), policy, challenge, session."""
 from __future__ import annotations
 
 import os

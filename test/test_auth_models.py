@@ -39,8 +39,8 @@ def orl(analyzer, shared_data):
     """Embeddings of 4 ORL people x 8 photos: {person: (8, 128)}."""
     from mmchat_ros.auth.faces import image_files
     people = ('s1', 's7', 's13', 's25')
-    return {p: np.stack([_embed(analyzer, f) for f in image_files(shared_data / 'faces_orl' / p)[:8]])
-            for p in people}
+    folder = shared_data / 'faces_orl'
+    return {p: np.stack([_embed(analyzer, f) for f in image_files(folder / p)[:8]]) for p in people}
 
 
 def test_embeddings_equal_face_recognition(analyzer, shared_data):

@@ -90,7 +90,8 @@ class ChallengeIssuer:
         self._pending[challenge.nonce] = challenge
         return challenge
 
-    def check(self, nonce: str, transcript: str, audio: np.ndarray | None = None) -> ChallengeResult:
+    def check(self, nonce: str, transcript: str,
+              audio: np.ndarray | None = None) -> ChallengeResult:
         """Check an answer to the challenge `nonce`; the nonce is used up whatever the result."""
         challenge = self._pending.pop(nonce, None)
         if challenge is None:

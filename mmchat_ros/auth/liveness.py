@@ -80,7 +80,8 @@ class BlinkDetector:
                  min_inter_ocular_px: float = 30.0) -> None:
         self.closed_ratio, self.reopen_ratio = closed_ratio, reopen_ratio
         self.max_closed_s, self.baseline_s = max_closed_s, baseline_s
-        self.min_baseline_frames, self.min_inter_ocular_px = min_baseline_frames, min_inter_ocular_px
+        self.min_baseline_frames = min_baseline_frames
+        self.min_inter_ocular_px = min_inter_ocular_px
         self._open: deque[tuple[float, float, float]] = deque()
         self._closed_since: float | None = None
         self._passed = False

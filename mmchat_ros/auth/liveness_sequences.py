@@ -76,7 +76,7 @@ def live_blink(landmarks: np.ndarray, seed: int = 0, noise: float = 0.012) -> It
 
 def live_turn(landmarks: np.ndarray, direction: str, seed: int = 0, max_yaw_deg: float = 30.0,
               noise: float = 0.012) -> Iterator[np.ndarray]:
-    """Landmarks of a frontal face held for 0.3 s, then turning to the image `direction` over 1 s."""
+    """Landmarks of a frontal face held for 0.3 s, then turning to the image `direction` in 1 s."""
     rng = np.random.default_rng(seed)
     face = lift_to_3d(landmarks)
     sign = 1.0 if direction == 'right' else -1.0
@@ -95,7 +95,8 @@ def plane_homography(size: tuple[int, int], yaw_deg: float, pitch_deg: float, sc
     fit = scale * min(FRAME_SIZE[0] * 0.6 / width, FRAME_SIZE[1] * 0.8 / height)
     yaw, pitch = np.radians(yaw_deg), np.radians(pitch_deg)
     ry = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
-    rx = np.array([[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)], [0, np.sin(pitch), np.cos(pitch)]])
+    rx = np.array([[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)],
+                   [0, np.sin(pitch), np.cos(pitch)]])
     rotation = ry @ rx
     camera = np.array([[focal, 0, FRAME_SIZE[0] / 2 + shift[0]],
                        [0, focal, FRAME_SIZE[1] / 2 + shift[1]], [0, 0, 1]])

@@ -152,7 +152,8 @@ def _tokenise(text: str) -> list[str]:
             break
         match = _TOKEN.match(text, position)
         if not match:
-            raise PolicyError(f"policy '{text}': unexpected character '{text[position:].strip()[0]}'")
+            bad = text[position:].strip()[0]
+            raise PolicyError(f"policy '{text}': unexpected character '{bad}'")
         tokens.append(match.group(match.lastindex))
         position = match.end()
     if not tokens:

@@ -120,7 +120,8 @@ class EnrolmentStore:
     def operators(self) -> list[OperatorInfo]:
         """Every operator, by name."""
         rows = self._db.execute(
-            "SELECT o.name, o.created, SUM(e.kind = 'face'), SUM(e.kind = 'voice') FROM operators o "
+            "SELECT o.name, o.created, SUM(e.kind = 'face'), SUM(e.kind = 'voice') "
+            'FROM operators o '
             'LEFT JOIN embeddings e ON e.operator = o.name GROUP BY o.name ORDER BY o.name')
         return [OperatorInfo(n, c, int(f or 0), int(v or 0)) for n, c, f, v in rows]
 
