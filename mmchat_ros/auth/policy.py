@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import re
-from typing import Mapping, Union
+from typing import Callable, Mapping, Union
 
 FACTORS = ('face', 'liveness', 'voiceprint', 'challenge')
 _TOKEN = re.compile(r'\s*(?:(\()|(\))|([A-Za-z_][A-Za-z0-9_]*))')
@@ -116,18 +116,18 @@ class Policy:
         return token
 
     def _expression(self) -> Node:
-        terms = [self._term()]
-        while (self._peek() or '').upper() == 'OR':
-            self._take()
-            terms.append(self._term())
-        return terms[0] if len(terms) == 1 else AnyOf(tuple(terms))
+        return self._chain('OR', self._term, AnyOf)
 
     def _term(self) -> Node:
-        atoms = [self._atom()]
-        while (self._peek() or '').upper() == 'AND':
+        return self._chain('AND', self._atom, AllOf)
+
+    def _chain(self, keyword: str, operand: Callable[[], Node], node_type: type) -> Node:
+        """operand (keyword operand)*: one operand alone, else node_type of all of them."""
+        parts = [operand()]
+        while (self._peek() or '').upper() == keyword:
             self._take()
-            atoms.append(self._atom())
-        return atoms[0] if len(atoms) == 1 else AllOf(tuple(atoms))
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else node_type(tuple(parts))
 
     def _atom(self) -> Node:
         token = self._take()
