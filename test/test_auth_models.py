@@ -94,6 +94,12 @@ def test_decision_over_frames(orl):
     assert voter.add(FrameMatch(None, None, 'no face found')).reason == 'no face found'
 
 
+def _turn(direction):
+    return HeadTurnChallenge(direction, min_shift=PARAMS['turn_min_shift'],
+                             min_parallax=PARAMS['turn_min_parallax'],
+                             min_inner_parallax=PARAMS['turn_min_inner_parallax'])
+
+
 def test_photo_attacks_never_pass_and_live_faces_do(analyzer, shared_data):
     """A real photo as a flat print: static, moved and scaled, turned in 3D; real detector and
     landmarks. Live blinks and turns are synthesised from the same photo's landmarks."""
@@ -101,8 +107,7 @@ def test_photo_attacks_never_pass_and_live_faces_do(analyzer, shared_data):
 
     photo = load_image(shared_data / 'faces_wild' / 'img1.jpg')
     for motion in ('static', 'moved_and_scaled', 'turned_yaw'):
-        blink, turn = BlinkDetector(), HeadTurnChallenge('right', min_parallax=PARAMS[
-            'turn_min_parallax'])
+        blink, turn = BlinkDetector(), _turn('right')
         seen = 0
         for t, frame in sequences.photo_attack(photo, motion, frames=24):
             boxes = analyzer.detect(frame)
@@ -116,9 +121,9 @@ def test_photo_attacks_never_pass_and_live_faces_do(analyzer, shared_data):
     blink = BlinkDetector()
     assert any(blink.update(t, p).passed for t, p in sequences.live_blink(landmarks))
     for direction in ('left', 'right'):
-        turn = HeadTurnChallenge(direction, min_parallax=PARAMS['turn_min_parallax'])
+        turn = _turn(direction)
         assert any(turn.update(p).passed for p in sequences.live_turn(landmarks, direction))
-        wrong = HeadTurnChallenge('left' if direction == 'right' else 'right')
+        wrong = _turn('left' if direction == 'right' else 'right')
         assert not any(wrong.update(p).passed for p in sequences.live_turn(landmarks, direction))
 
 

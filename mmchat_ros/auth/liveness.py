@@ -8,7 +8,9 @@ Head turn: a flat print or screen, however it is turned, moves its landmarks by 
 (the image of a plane). A head is not flat: when it turns, the nose tip and the jaw line move
 against the eyes and mouth corners, so the best homography from the frontal landmarks leaves a
 residual (parallax). A turn passes when the nose moves in the asked direction by `min_shift`
-(of the eye-corner span) AND that parallax exceeds `min_parallax` (of the inter-ocular distance).
+(of the eye-corner span) AND that parallax exceeds `min_parallax` (of the inter-ocular distance)
+over the rigid landmarks and `min_inner_parallax` over the inner face alone (nose, eye and mouth
+corners), where the landmark model cannot invent depth from a turned photo's jaw line.
 Neither check stops a video replay of the operator or a 3D mask (see the README).
 """
 from __future__ import annotations
@@ -24,6 +26,9 @@ NOSE_TIP, OUTER_CORNERS = 30, (36, 45)
 #: landmarks that move with the head but not with expressions: jaw line, brows, nose, eye corners,
 #: mouth corners (eyelids and lips left out)
 RIGID = np.r_[0:17, 17:27, 27:36, 36, 39, 42, 45, 48, 54]
+#: the inner face: nose, eye corners, mouth corners (no jaw line, where the landmark model guesses
+#: a 3D contour even on a turned photo)
+INNER = np.r_[27:36, 36, 39, 42, 45, 48, 54]
 
 
 @dataclass(frozen=True)
@@ -57,13 +62,14 @@ def nose_position(landmarks: np.ndarray) -> float:
     return float(np.dot(landmarks[NOSE_TIP] - a, axis) / max(float(np.dot(axis, axis)), 1e-9))
 
 
-def planar_parallax(reference: np.ndarray, current: np.ndarray) -> float:
-    """RMS residual of the best homography from `reference` to `current` rigid landmarks, over
-    the current inter-ocular distance (about landmark noise for a flat photo or screen)."""
+def planar_parallax(reference: np.ndarray, current: np.ndarray,
+                    points: np.ndarray = RIGID) -> float:
+    """RMS residual of the best homography from `reference` to `current` landmarks (`points`),
+    over the current inter-ocular distance (about landmark noise for a flat photo or screen)."""
     import cv2
 
-    src = reference[RIGID].astype(np.float64)
-    dst = current[RIGID].astype(np.float64)
+    src = reference[points].astype(np.float64)
+    dst = current[points].astype(np.float64)
     homography, _ = cv2.findHomography(src, dst, 0)
     if homography is None:
         return float('inf')
@@ -120,12 +126,14 @@ class HeadTurnChallenge:
     """Ask for a turn to the image's left or right (random unless given); feed frames."""
 
     def __init__(self, direction: str | None = None, min_shift: float = 0.08,
-                 min_parallax: float = 0.10, reference_frames: int = 3,
+                 min_parallax: float = 0.10, min_inner_parallax: float = 0.05,
+                 reference_frames: int = 3,
                  min_inter_ocular_px: float = 30.0) -> None:
         self.direction = direction or secrets.choice(('left', 'right'))
         if self.direction not in ('left', 'right'):
             raise ValueError("direction is 'left' or 'right'")
         self.min_shift, self.min_parallax = min_shift, min_parallax
+        self.min_inner_parallax = min_inner_parallax
         self.reference_frames, self.min_inter_ocular_px = reference_frames, min_inter_ocular_px
         self._reference: list[np.ndarray] = []
         self._passed = False
@@ -152,8 +160,10 @@ class HeadTurnChallenge:
         if (shift if self.direction == 'right' else -shift) < self.min_shift:
             return LivenessResult(False, f'turn to the {self.direction}')
         parallax = planar_parallax(reference, landmarks)
-        if parallax < self.min_parallax:
-            return LivenessResult(False, f'turned without depth (parallax {parallax:.3f}): a flat '
-                                  'photo or screen?')
+        inner = planar_parallax(reference, landmarks, INNER)
+        if parallax < self.min_parallax or inner < self.min_inner_parallax:
+            return LivenessResult(False, f'turned without depth (parallax {parallax:.3f}, inner '
+                                  f'{inner:.3f}): a flat photo or screen?')
         self._passed = True
-        return LivenessResult(True, f'head turned {self.direction} (parallax {parallax:.3f})')
+        return LivenessResult(True, f'head turned {self.direction} (parallax {parallax:.3f}, '
+                              f'inner {inner:.3f})')

@@ -19,6 +19,8 @@
              and head turns synthesised from landmarks (see mmchat_ros.auth.liveness) must pass.
   challenge  replayed answers to earlier challenges (FSDD digits of the enrolled speaker) never
              pass; the right digits by the enrolled speaker pass (challenge and voiceprint).
+  timing     CPU time of the steps towards a session: a 640x480 frame through detection,
+             embedding and landmarks; landmarks alone; the voiceprint of a 4-digit answer.
 Writes auth.json and auth.png (DET curves) to --out.
 """
 from __future__ import annotations
@@ -57,8 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--voices', type=Path, action='append', default=None, metavar='DIR',
                         help='a folder with one subfolder of wav/flac per speaker (repeatable; '
                         'default: librispeech, speech_commands and fsdd from --data)')
-    parser.add_argument('--parts', default='faces,voices,liveness,challenge',
-                        help='comma-separated parts to run (default: all four)')
+    parser.add_argument('--parts', default='faces,voices,liveness,challenge,timing',
+                        help='comma-separated parts to run (default: all five)')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from mmchat_ros.auth.config import load_parameters
 
     config, parts = load_parameters(), set(args.parts.split(','))
-    needs_data = bool(parts & {'liveness', 'challenge'}) or (
+    needs_data = bool(parts & {'liveness', 'challenge', 'timing'}) or (
         'faces' in parts and not args.faces) or ('voices' in parts and not args.voices)
     if needs_data and not args.data.is_dir():
         print(f'[auth] data folder {args.data} not found (give --data, or --faces/--voices and '
@@ -83,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         report['liveness'] = bench_liveness(args.data, config)
         numbers['liveness_attacks_passed'] = report['liveness']['attacks_passed']
         numbers['liveness_live_passed_pct'] = report['liveness']['live_passed_pct']
+    if 'timing' in parts:
+        report['timing'] = bench_timing(args.data, config)
     if 'challenge' in parts:
         report['challenge'] = bench_challenge(args.data, config)
         numbers['challenge_replays_passed'] = report['challenge']['replays_passed']
@@ -393,14 +397,15 @@ def liveness_checks(config: dict[str, Any], direction: str) -> dict[str, Any]:
     return {'blink': BlinkDetector(closed_ratio=config['blink_closed_ratio'],
                                    max_closed_s=config['blink_max_closed_s']),
             'turn': HeadTurnChallenge(direction, min_shift=config['turn_min_shift'],
-                                      min_parallax=config['turn_min_parallax'])}
+                                      min_parallax=config['turn_min_parallax'],
+                                      min_inner_parallax=config['turn_min_inner_parallax'])}
 
 
 def bench_liveness(data: Path, config: dict[str, Any]) -> dict[str, Any]:
     """Photo attacks through the real models (none may pass); synthesised live faces (should)."""
     from mmchat_ros.auth import liveness_sequences as sequences
     from mmchat_ros.auth.faces import FaceAnalyzer
-    from mmchat_ros.auth.liveness import planar_parallax
+    from mmchat_ros.auth.liveness import INNER, planar_parallax
 
     analyzer = FaceAnalyzer(cnn_fallback=False)
     attacks, live = [], []
@@ -409,7 +414,7 @@ def bench_liveness(data: Path, config: dict[str, Any]) -> dict[str, Any]:
         for motion in sequences.PHOTO_MOTIONS:
             checks = {d: liveness_checks(config, d) for d in ('left', 'right')}
             passed = {'blink': False, 'turn left': False, 'turn right': False}
-            frames_with_face, first, parallax = 0, None, 0.0
+            frames_with_face, first, parallax, inner = 0, None, 0.0, 0.0
             for t, frame in sequences.photo_attack(photo, motion, frames=30):
                 boxes = analyzer.detect(frame)
                 if len(boxes) != 1:
@@ -418,12 +423,14 @@ def bench_liveness(data: Path, config: dict[str, Any]) -> dict[str, Any]:
                 landmarks = analyzer.landmarks(frame, boxes[0])
                 first = landmarks if first is None else first
                 parallax = max(parallax, planar_parallax(first, landmarks))
+                inner = max(inner, planar_parallax(first, landmarks, INNER))
                 passed['blink'] |= checks['left']['blink'].update(t, landmarks).passed
                 for direction, check in checks.items():
                     passed[f'turn {direction}'] |= check['turn'].update(landmarks).passed
             attacks.append({'photo': name, 'motion': motion, 'frames': 30,
                             'frames_with_face': frames_with_face,
-                            'max_parallax': round(parallax, 4), **passed})
+                            'max_parallax': round(parallax, 4),
+                            'max_inner_parallax': round(inner, 4), **passed})
         boxes = analyzer.detect(photo)
         landmarks = analyzer.landmarks(photo, boxes[0])
         for seed in range(3):
@@ -439,7 +446,10 @@ def bench_liveness(data: Path, config: dict[str, Any]) -> dict[str, Any]:
                              'passed': passed})
     passed_attacks = sum(a['blink'] + a['turn left'] + a['turn right'] for a in attacks)
     return {'attack_max_parallax': max(a['max_parallax'] for a in attacks),
-            'turn_min_parallax': config['turn_min_parallax'], 'attacks': attacks, 'attack_checks': 3 * len(attacks), 'attacks_passed': passed_attacks,
+            'attack_max_inner_parallax': max(a['max_inner_parallax'] for a in attacks),
+            'turn_min_parallax': config['turn_min_parallax'],
+            'turn_min_inner_parallax': config['turn_min_inner_parallax'], 'attacks': attacks,
+            'attack_checks': 3 * len(attacks), 'attacks_passed': passed_attacks,
             'live': live, 'live_passed_pct': round(100 * np.mean([x['passed'] for x in live]), 2),
             'method': 'attacks: real photos warped as a flat plane (static, moved+scaled, turned '
                       '+-45 deg yaw, tilted +-35 deg pitch) into 640x480 frames, real dlib '
@@ -504,6 +514,46 @@ def bench_challenge(data: Path, config: dict[str, Any], trials: int = 10) -> dic
                       'recordings of the asked digits (other takes) concatenated; replays: the '
                       'previous answer to a new challenge and the same nonce twice; other voice: '
                       'jackson saying the right digits'}
+
+
+# --- timing ----------------------------------------------------------------------------------
+
+def bench_timing(data: Path, config: dict[str, Any], repeats: int = 12) -> dict[str, Any]:
+    """CPU time of the steps on the way to a session (parts, not an end-to-end run): a 640x480
+    frame through detection + embedding + landmarks, landmarks alone on a known box (what
+    liveness needs per frame once the face is tracked), and a voiceprint of a 4-digit answer."""
+    import time
+
+    from mmchat_ros.auth import liveness_sequences as sequences
+    from mmchat_ros.auth.faces import FaceAnalyzer
+    from mmchat_ros.auth.voiceprint import VoiceprintModel
+    from mmchat_ros.bench.results import latency_summary
+
+    analyzer, model = FaceAnalyzer(), VoiceprintModel()
+    frames = [frame for name, photo in liveness_photos(data, 4)
+              for _, frame in sequences.photo_attack(photo, 'static', frames=1)]
+    full, landmarks_only, voice = [], [], []
+    for index in range(repeats):
+        frame = frames[index % len(frames)]
+        started = time.perf_counter()
+        faces = analyzer.analyse(frame, landmarks=True)
+        full.append((time.perf_counter() - started) * 1e3)
+        started = time.perf_counter()
+        analyzer.landmarks(frame, faces[0].box)
+        landmarks_only.append((time.perf_counter() - started) * 1e3)
+    fsdd = data / 'speech' / 'fsdd'
+    answers = [_digits_audio(fsdd, 'george', tuple('0123456789'[i:i + 4]), 5) for i in range(6)]
+    for index in range(repeats):
+        started = time.perf_counter()
+        model.embed(answers[index % len(answers)], 8000)
+        voice.append((time.perf_counter() - started) * 1e3)
+    return {'frame_640x480_detect_embed_landmarks': latency_summary(full),
+            'landmarks_on_known_box': latency_summary(landmarks_only),
+            'voiceprint_4_digit_answer': latency_summary(voice),
+            'answer_audio_s': round(float(np.mean([a.size / 8000 for a in answers])), 2),
+            'frames_for_face_decision': config['face_required_frames'],
+            'note': 'parts only; the end-to-end time to a session (with ASR and the operator '
+                    'answering) is measured once the auth node exists'}
 
 
 # --- report ------------------------------------------------------------------------------------
