@@ -154,7 +154,7 @@ def mavlink_flight(ros_context, executor):
             Parameter(k, value=v) for k, v in {
                 'vehicle_interface': 'mavlink', 'mavlink.url': f'udpin:127.0.0.1:{port}',
                 'world_frame': 'map', 'setpoint_hz': 20.0,
-                'failsafe.state_timeout_s': 1.0,      # wall clock on a busy 2-core machine
+                'failsafe.state_timeout_s': 5.0,      # wall clock on a loaded 2-core machine
                 'mission.takeoff_speed_mps': 1.2, 'mission.land_speed_mps': 1.0,
                 'mission.disarm_after_landing_s': 0.5, **overrides}.items()])
         executor.add_node(node)

@@ -178,11 +178,13 @@ def test_a_lifecycle_node_steps_down_through_its_transitions(stop_signal, own_do
                       PATIENCE_S), child.output
     assert spin_until(executor, lambda: node.count_publishers('/detector/transition_event') > 0,
                       PATIENCE_S)
-    transitions.clear()
 
     child.process.send_signal(stop_signal)
     assert child.finish() == 0, child.output
     assert 'Traceback' not in child.output
     spin_until(executor, lambda: 'finalized' in transitions, PATIENCE_S)
-    assert transitions == ['deactivating', 'inactive', 'cleaningup', 'unconfigured', 'shuttingdown',
-                           'finalized'], child.output
+    # The start-up events may arrive late or not at all (discovery); the step-down follows 'active'.
+    after_start = transitions[len(transitions) - transitions[::-1].index('active'):] \
+        if 'active' in transitions else transitions
+    assert after_start == ['deactivating', 'inactive', 'cleaningup', 'unconfigured', 'shuttingdown',
+                           'finalized'], (transitions, child.output)
