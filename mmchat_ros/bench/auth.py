@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     goals = [goal.check(numbers) for goal in GOALS if goal.key in numbers]
     report.update(numbers=numbers, goals=goals, all_goals_met=all(g['met'] for g in goals))
     write_report(args.out, 'auth', report, plot_det, lambda r: print(
-        '[auth] ' + '; '.join(goal_text(g) for g in r['goals'])))
+        '[auth] ' + ('; '.join(goal_text(g) for g in r['goals']) or 'no goal measured')))
     return 0
 
 
@@ -115,7 +115,17 @@ def error_rates(genuine: np.ndarray, impostor: np.ndarray, threshold: float,
             'frr_pct': round(float(np.mean(~accept(genuine, threshold)) * 100), 4),
             'eer_pct': round(float((far[eer_at] + frr[eer_at]) / 2), 3),
             'eer_threshold': round(float(sweep[eer_at]), 4),
-            'det': {'far_pct': far.round(4).tolist(), 'frr_pct': frr.round(4).tolist()}}
+            'det': det_points(far, frr)}
+
+
+def det_points(far: np.ndarray, frr: np.ndarray, limit: int = 400) -> dict[str, list[float]]:
+    """The DET curve's corners (where FAR or FRR changes), at most `limit` of them, evenly
+    picked along the curve (its ends kept)."""
+    points = np.unique(np.column_stack([far, frr]).round(4), axis=0)
+    points = points[np.lexsort((-points[:, 1], points[:, 0]))]       # along the curve
+    if len(points) > limit:
+        points = points[np.unique(np.linspace(0, len(points) - 1, limit).round().astype(int))]
+    return {'far_pct': points[:, 0].tolist(), 'frr_pct': points[:, 1].tolist()}
 
 
 def _below(values: np.ndarray, threshold: float) -> np.ndarray:
@@ -140,9 +150,12 @@ def bench_faces(args: argparse.Namespace, config: dict[str, Any], scratch: Path,
     results: dict[str, Any] = {}
     for folder in folders:
         print(f'[auth] faces: {folder}', flush=True)
-        results[folder.name] = score_face_folder(analyzer, folder, threshold)
-        numbers[f'{folder.name}_far_pct'] = results[folder.name]['far_pct']
-        numbers[f'{folder.name}_frr_pct'] = results[folder.name]['frr_pct']
+        result = results[folder.name] = score_face_folder(analyzer, folder, threshold)
+        if 'error' in result:
+            print(f"[auth] {folder}: {result['error']}", file=sys.stderr)
+            continue
+        numbers[f'{folder.name}_far_pct'] = result['far_pct']
+        numbers[f'{folder.name}_frr_pct'] = result['frr_pct']
     if not args.faces and (args.data / 'faces_wild').is_dir():
         print('[auth] faces: faces_wild labelled pairs', flush=True)
         results['faces_wild_pairs'] = score_wild_pairs(analyzer, args.data / 'faces_wild',
@@ -186,6 +199,10 @@ def score_face_folder(analyzer, folder: Path, threshold: float) -> dict[str, Any
             if i not in enrol:
                 probes.append((identity.name, embedding))
                 no_face += embedding is None
+    if len(enrolled) < 2:
+        return {'folder': str(folder), 'error': f'{len(enrolled)} identities with more than '
+                f'{FACE_ENROL} images and {FACE_ENROL} faces found: need at least 2',
+                'skipped_identities': skipped, 'notes': notes}
     gallery = FaceGallery(enrolled, threshold)
     genuine, impostor = [], []
     for name, embedding in probes:
@@ -533,6 +550,7 @@ def bench_timing(data: Path, config: dict[str, Any], repeats: int = 12) -> dict[
     frames = [frame for name, photo in liveness_photos(data, 4)
               for _, frame in sequences.photo_attack(photo, 'static', frames=1)]
     full, landmarks_only, voice = [], [], []
+    analyzer.analyse(frames[0], landmarks=True)                  # warm-up, not timed
     for index in range(repeats):
         frame = frames[index % len(frames)]
         started = time.perf_counter()
@@ -543,6 +561,7 @@ def bench_timing(data: Path, config: dict[str, Any], repeats: int = 12) -> dict[
         landmarks_only.append((time.perf_counter() - started) * 1e3)
     fsdd = data / 'speech' / 'fsdd'
     answers = [_digits_audio(fsdd, 'george', tuple('0123456789'[i:i + 4]), 5) for i in range(6)]
+    model.embed(answers[0], 8000)                                # warm-up (resampler), not timed
     for index in range(repeats):
         started = time.perf_counter()
         model.embed(answers[index % len(answers)], 8000)
@@ -559,7 +578,8 @@ def bench_timing(data: Path, config: dict[str, Any], repeats: int = 12) -> dict[
 # --- report ------------------------------------------------------------------------------------
 
 def _det_curves(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    curves = [(f'face {name}', part) for name, part in report.get('faces', {}).items()]
+    curves = [(f'face {name}', part) for name, part in report.get('faces', {}).items()
+              if 'det' in part]
     for name, part in report.get('voices', {}).items():
         if name.startswith('all_'):
             curves.append((f"voice {name.removeprefix('all_')}", part))
@@ -587,5 +607,6 @@ def plot_det(report: dict[str, Any], path: Path) -> None:
     ax.set_ylabel('false reject rate (%)')
     ax.set_title('authentication DET curves (dots: shipped thresholds; 0.001 % = none)')
     ax.grid(alpha=0.3, which='both')
-    ax.legend(fontsize=7, loc='upper right')
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc='upper right')
     plots.save(fig, path)
