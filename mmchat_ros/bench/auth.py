@@ -593,8 +593,10 @@ def plot_det(report: dict[str, Any], path: Path) -> None:
     fig, ax = plots.new_figure(9.0, 6.5)
     for index, (label, part) in enumerate(_det_curves(report)):
         color = f'C{index}'
-        far = np.maximum(np.array(part['det']['far_pct']), 1e-3)
-        frr = np.maximum(np.array(part['det']['frr_pct']), 1e-3)
+        points = np.array([*zip(part['det']['far_pct'], part['det']['frr_pct']),
+                           (part['far_pct'], part['frr_pct'])])      # with the operating point
+        points = points[np.lexsort((-points[:, 1], points[:, 0]))]
+        far, frr = np.maximum(points[:, 0], 1e-3), np.maximum(points[:, 1], 1e-3)
         ax.plot(far, frr, color=color, label=f"{label}: EER {part['eer_pct']:.2f} %, at threshold "
                 f"FAR {part['far_pct']:.3f} % FRR {part['frr_pct']:.2f} %")
         ax.plot([max(part['far_pct'], 1e-3)], [max(part['frr_pct'], 1e-3)], marker='o',
