@@ -14,8 +14,8 @@ help:
 	@echo "make setup      .venv + Python deps + colcon build (tools/setup.sh, cached)"
 	@echo "make build      colcon build only (after setup)"
 	@echo "make test       pytest \$$PYTEST_ARGS (default: -q)"
-	@echo "make demo       python -m mmchat_ros.demo \$$DEMO_ARGS"
-	@echo "make bench      python -m mmchat_ros.bench \$$BENCH_ARGS (default: all)"
+	@echo "make demo       mmchat demo \$$DEMO_ARGS"
+	@echo "make bench      python -m mmchat_bench \$$BENCH_ARGS (default: all)"
 	@echo "make clean      remove build/ install/ log/ (keeps .venv)"
 	@echo "make distclean  clean, and remove .venv"
 
@@ -30,10 +30,10 @@ test: setup
 	tools/run pytest $(PYTEST_ARGS)
 
 demo: setup
-	tools/run python -m mmchat_ros.demo $(DEMO_ARGS)
+	tools/run mmchat demo $(DEMO_ARGS)
 
 bench: setup
-	tools/run python -m mmchat_ros.bench $(BENCH_ARGS)
+	tools/run python -m mmchat_bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build install log

@@ -2,6 +2,8 @@
 
 colcon ignores this file (package.xml says ament_cmake); the development set-up is tools/setup.sh.
 The console scripts are the executables listed in config/executables.txt (`name module:function`).
+Only the runtime package is packaged: mmchat_tools/ and mmchat_bench/ (offline tools, benchmarks)
+run from the source checkout.
 """
 import re
 from pathlib import Path

@@ -9,7 +9,7 @@ from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
 from mmchat_ros.lifecycle import step_down
-from mmchat_ros.runtime import keep_freed_image_buffers
+from mmchat_ros.malloc_tuning import keep_freed_image_buffers
 from mmchat_ros.shutdown_signals import ShutdownSignals
 
 #: Longest wait of one spin step: how soon a stop signal is seen when no callback is due.

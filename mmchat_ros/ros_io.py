@@ -1,20 +1,33 @@
 """Conversions between ROS messages and the package's plain data: images, camera info, stamps,
-commands."""
+commands, points, poses; and the QoS every node uses for camera streams."""
 from __future__ import annotations
+
+import copy
+import math
+from typing import Iterable
 
 import numpy as np
 from builtin_interfaces.msg import Time
+from geometry_msgs.msg import Point, Pose, Quaternion, Vector3
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
-from std_msgs.msg import Header
+from std_msgs.msg import ColorRGBA, Header
+from visualization_msgs.msg import Marker, MarkerArray
 
 from mmchat_ros import image_codec
 from mmchat_ros.calibration import CameraCalibration
+from mmchat_ros.geometry import quaternion_from_matrix
 from mmchat_ros.control.commands import CommandRequest
-from mmchat_ros.msg import Command
+from mmchat_ros.msg import Command, Detection
 
 #: QoS for camera images and camera info: best effort, keep last 5 (REP-2003 sensor data).
 SENSOR_QOS: QoSProfile = qos_profile_sensor_data
+#: Sensor-data QoS keeping one frame, for nodes slower than the camera: a frame that arrives while
+#: one is processed replaces the waiting one, so the node always works on the latest frame.
+LATEST_FRAME_QOS: QoSProfile = copy.copy(SENSOR_QOS)
+LATEST_FRAME_QOS.depth = 1
+#: The colour and grey encodings the camera publishes and SLAM reads.
+ENCODINGS = ('bgr8', 'rgb8', 'mono8')
 
 
 def image_msg(image: np.ndarray, encoding: str, header: Header) -> Image:
@@ -73,3 +86,66 @@ def command_msg(request: CommandRequest, stamp: Time) -> Command:
         yaw_rad=request.yaw_rad, altitude_m=request.altitude_m, speed_mps=request.speed_mps,
         track_id=request.track_id, standoff_m=request.standoff_m, source=int(request.source),
         operator_id=request.operator_id)
+
+
+def point(xyz: Iterable[float]) -> Point:
+    """A geometry_msgs/Point from three numbers (a numpy array, a tuple)."""
+    x, y, z = (float(v) for v in xyz)
+    return Point(x=x, y=y, z=z)
+
+
+def vector3(xyz: Iterable[float]) -> Vector3:
+    """A geometry_msgs/Vector3 from three numbers."""
+    x, y, z = (float(v) for v in xyz)
+    return Vector3(x=x, y=y, z=z)
+
+
+def quaternion(xyzw: Iterable[float]) -> Quaternion:
+    """A geometry_msgs/Quaternion from x, y, z, w."""
+    x, y, z, w = (float(v) for v in xyzw)
+    return Quaternion(x=x, y=y, z=z, w=w)
+
+
+def pose(position: Iterable[float], orientation_xyzw: Iterable[float]) -> Pose:
+    """A geometry_msgs/Pose from a position and an x, y, z, w quaternion."""
+    return Pose(position=point(position), orientation=quaternion(orientation_xyzw))
+
+
+def pose_from_matrix(matrix: np.ndarray) -> Pose:
+    """A geometry_msgs/Pose from a 4x4 homogeneous transform."""
+    return pose(matrix[:3, 3], quaternion_from_matrix(matrix[:3, :3]))
+
+
+#: A pose whose every number is NaN: "no valid pose" for consumers that check finiteness.
+NAN_POSE = pose([math.nan] * 3, [math.nan] * 4)
+
+
+def shown_box(detection: Detection):
+    """A detection as mmchat_ros.detection.drawing draws it (a ShownBox)."""
+    from mmchat_ros.detection.drawing import ShownBox  # here: only the detector needs OpenCV
+
+    d = detection
+    return ShownBox(d.center_x_px - d.size_x_px / 2, d.center_y_px - d.size_y_px / 2,
+                    d.center_x_px + d.size_x_px / 2, d.center_y_px + d.size_y_px / 2,
+                    d.class_name, d.score, d.track_id, d.track_state == Detection.TRACK_LOST)
+
+
+def outline_markers(header: Header, outlines: Iterable) -> MarkerArray:
+    """rviz markers for drawing.Outline boxes: a line strip and a name each, after a DELETEALL."""
+    markers = [Marker(header=header, ns='detections', action=Marker.DELETEALL)]
+    for i, outline in enumerate(outlines):
+        colour = ColorRGBA(r=outline.rgba[0], g=outline.rgba[1], b=outline.rgba[2],
+                           a=outline.rgba[3])
+        box = Marker(header=header, ns='detections', id=2 * i, type=Marker.LINE_STRIP,
+                     action=Marker.ADD, points=[point(c) for c in outline.corners], color=colour)
+        box.pose.orientation.w = 1.0
+        box.scale.x = 0.02
+        label = Marker(header=header, ns='detections', id=2 * i + 1,
+                       type=Marker.TEXT_VIEW_FACING, action=Marker.ADD, color=colour,
+                       text=outline.name)
+        x, y, z = outline.corners[0]
+        label.pose.position = point((x, y - 0.1, z))
+        label.pose.orientation.w = 1.0
+        label.scale.z = 0.15
+        markers += [box, label]
+    return MarkerArray(markers=markers)

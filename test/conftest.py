@@ -12,10 +12,12 @@ os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 import pytest  # noqa: E402
 import rclpy  # noqa: E402
 from rclpy.context import Context  # noqa: E402
-from rclpy.executors import SingleThreadedExecutor  # noqa: E402
+from rclpy.executors import Executor, SingleThreadedExecutor  # noqa: E402
 
-from mmchat_ros import graph, synthetic_media  # noqa: E402
-from mmchat_ros.bringup import GraphRunner  # noqa: E402
+from mmchat_ros import graph  # noqa: E402
+from mmchat_ros.graph_runner import GraphRunner  # noqa: E402
+from mmchat_tools import synthetic_media  # noqa: E402
+from mmchat_tools.probe import Probe  # noqa: E402
 
 SHARED_DATA = Path(os.environ.get('MMCHAT_SHARED_DATA')
                    or Path(__file__).resolve().parents[2] / 'shared' / 'data')
@@ -38,17 +40,6 @@ def executor(ros_context):
     executor.shutdown()
 
 
-def spin_until(executor, predicate, timeout_s: float) -> bool:
-    """Spin `executor` until `predicate()` is true or `timeout_s` passes; returns predicate()."""
-    import time
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        executor.spin_once(timeout_sec=0.02)
-    return bool(predicate())
-
-
 @pytest.fixture
 def run_profile():
     """Start a profile (by name, or a graph.Profile) in-process: run_profile('sim', overrides={...})."""
@@ -64,6 +55,25 @@ def run_profile():
     yield start
     for runner in runners:
         runner.shutdown()
+
+
+@pytest.fixture
+def make_probe():
+    """make_probe(runner) or make_probe(executor, context): a Probe node spun with the graph under
+    test (mmchat_tools.probe), destroyed after the test; keyword arguments go to Probe."""
+    probes = []
+
+    def make(spinner: GraphRunner | Executor, context: Context | None = None, name: str = 'probe',
+             **kwargs) -> Probe:
+        if isinstance(spinner, GraphRunner):
+            spinner, context = spinner.executor, spinner.context
+        probe = Probe(spinner, context, name, **kwargs)
+        probes.append(probe)
+        return probe
+
+    yield make
+    for probe in probes:
+        probe.close()
 
 
 @pytest.fixture(scope='session')

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mmchat_ros.auth import liveness_sequences as sequences
+from mmchat_tools.auth import liveness_sequences as sequences
 from mmchat_ros.auth.challenge import ChallengeIssuer
 from mmchat_ros.auth.config import load_parameters
 from mmchat_ros.auth.liveness import BlinkDetector, HeadTurnChallenge

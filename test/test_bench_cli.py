@@ -1,4 +1,4 @@
-"""`python -m mmchat_ros.bench`: every benchmark is registered and parses its defaults; a missing
+"""`python -m mmchat_bench`: every benchmark is registered and parses its defaults; a missing
 model is reported before anything runs (the benchmarks themselves run with `make bench`); the
 tracker's settings are chosen on scenarios the detector benchmark does not score; the detector
 benchmark's operator profile reads ONNX Runtime's real profiler output."""
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mmchat_bench import BENCHMARK_MODULES, detector, tracker
+from mmchat_bench.__main__ import build_parser, main
 from mmchat_ros import graph
-from mmchat_ros.bench import BENCHMARK_MODULES, detector, tracker
-from mmchat_ros.bench.__main__ import build_parser, main
-from mmchat_ros.detection.engines import letterbox
+from mmchat_tools.detection.build_engine import letterbox
 
 MODELS = graph.share_dir() / 'models' / 'detector'
 

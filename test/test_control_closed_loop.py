@@ -6,7 +6,7 @@ import pytest
 
 from mmchat_ros.control.closed_loop import ClosedLoop
 from mmchat_ros.control.commands import Failsafe, Mode, Verb
-from mmchat_ros.control.geometry import wrap_pi
+from mmchat_ros.geometry import wrap_pi
 from mmchat_ros.simulation import Disturbances
 
 WINDY = Disturbances(wind_mps=(1.5, -1.0, 0.0), gust_std_mps=0.3, gyro_noise_rps=0.01,

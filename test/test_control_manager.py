@@ -8,12 +8,13 @@ import math
 import numpy as np
 import pytest
 
+from mmchat_ros.authorisation import Authorisation
+from mmchat_ros.control.admission import ADMISSION
 from mmchat_ros.control.cascade import StateEstimate
-from mmchat_ros.control.commands import (Authorisation, CommandRequest, Failsafe, Mode, OutputKind,
-                                         Source, Verb)
+from mmchat_ros.control.commands import CommandRequest, Failsafe, Mode, OutputKind, Source, Verb
 from mmchat_ros.control.config import ControllerConfig
-from mmchat_ros.control.geometry import quat_from_yaw, wrap_pi
 from mmchat_ros.control.manager import FlightManager
+from mmchat_ros.geometry import quat_from_yaw, wrap_pi
 
 DT = 0.01
 
@@ -366,3 +367,7 @@ def test_takeoff_waits_for_the_vehicle_to_be_ready(k):
     assert k2.command(Verb.TAKEOFF, altitude_m=1.0).accepted
     assert k2.run(2.0, until=lambda: k2.outcome('c1'))
     assert 'not ready' in k2.outcome('c1').reason and k2.manager.mode == Mode.LANDED
+
+
+def test_every_verb_but_emergency_stop_has_one_admission_check():
+    assert set(ADMISSION) == set(Verb) - {Verb.EMERGENCY_STOP}

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mmchat_ros.control import geometry as geo
+from mmchat_ros import geometry as geo
 from mmchat_ros.control.cascade import CascadeController, StateEstimate, TrackingSetpoint
 from mmchat_ros.control.config import PARAMETERS, ConfigError, ControllerConfig
 from mmchat_ros.control.mixer import Mixer
@@ -53,6 +53,16 @@ def test_quaternion_helpers_agree():
     with pytest.raises(ValueError):
         geo.quat_normalized([0, 0, 0, 0])
     assert not geo.finite(1.0, [0.0, math.nan])
+
+
+def test_mujoco_quaternion_order_and_euler_convention():
+    q = geo.quat_from_euler(0.1, -0.2, 0.7)
+    assert geo.quaternion_wxyz(q) == pytest.approx([q[3], q[0], q[1], q[2]])
+    assert geo.quaternion_xyzw(geo.quaternion_wxyz(q)) == pytest.approx(q)
+    # Rz(yaw) Ry(pitch) Rx(roll): a yaw-only rotation is quat_from_yaw, x turns towards y.
+    assert geo.quat_from_euler(0.0, 0.0, 0.7) == pytest.approx(geo.quat_from_yaw(0.7))
+    pitched = geo.rotation_matrix(geo.quat_from_euler(0.0, 0.3, 0.0))
+    assert pitched @ [1, 0, 0] == pytest.approx([math.cos(0.3), 0, -math.sin(0.3)])
 
 
 # -------------------------------------------------------------------------------------- mixer

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from mmchat_ros import bringup, graph
-from mmchat_ros.detection import engines, sim_data
-from mmchat_ros.detection.backends import ModelError, YoloDetector, check_model_file, tensorrt_problem
+from mmchat_ros.detection.yolo import ModelError, YoloDetector, check_model_file, tensorrt_problem
 from mmchat_ros.simulation import Simulator
+from mmchat_tools.detection import build_engine, sim_data
 
 SHARE = graph.share_dir()
 WEIGHTS = SHARE / 'models' / 'detector' / 'sim_yolo11n.pt'
@@ -33,20 +33,21 @@ def scene():
     return image, boxes
 
 
+@pytest.mark.slow
 def test_export_and_int8_quantisation(tmp_path, scene):
     """Export at a small size, quantise with a few calibration images, and detect with the result."""
     image, truth = scene
     imgsz = 256
-    onnx_path = engines.export_onnx(WEIGHTS, imgsz, tmp_path / 'model.onnx')
+    onnx_path = build_engine.export_onnx(WEIGHTS, imgsz, tmp_path / 'model.onnx')
     calibration = tmp_path / 'calibration'
     calibration.mkdir()
     import cv2
     for i in range(6):
         cv2.imwrite(str(calibration / f'{i}.png'), np.roll(image, 20 * i, axis=1))
-    inputs = engines.calibration_images(calibration, 6, imgsz)
+    inputs = build_engine.calibration_images(calibration, 6, imgsz)
     assert inputs[0].shape == (1, 3, imgsz, imgsz) and inputs[0].dtype == np.float32
     assert 0.0 <= inputs[0].min() and inputs[0].max() <= 1.0
-    int8_path = engines.quantize_onnx(onnx_path, tmp_path / 'model_int8.onnx', inputs)
+    int8_path = build_engine.quantize_onnx(onnx_path, tmp_path / 'model_int8.onnx', inputs)
 
     import onnx
     model = onnx.load(str(int8_path))
@@ -54,9 +55,10 @@ def test_export_and_int8_quantisation(tmp_path, scene):
     assert ops['QuantizeLinear'] > 50 and ops['DequantizeLinear'] > 50
     metadata = {p.key: p.value for p in model.metadata_props}
     assert "'person'" in metadata['names'] and metadata['imgsz'] == f'[{imgsz}, {imgsz}]'
-    decoding = set(engines.head_decoding_nodes(onnx_path))
+    decoding = set(build_engine.head_decoding_nodes(onnx_path))
     assert decoding and all(n.name in decoding for n in model.graph.node
-                            if n.name.startswith(engines.HEAD_PREFIX) and n.op_type in ('Softmax', 'Div'))
+                            if n.name.startswith(build_engine.HEAD_PREFIX)
+                            and n.op_type in ('Softmax', 'Div'))
     quantised_inputs = {i for n in model.graph.node if n.op_type == 'QuantizeLinear' for i in n.input}
     assert not quantised_inputs & {o for n in model.graph.node if n.name in decoding for o in n.output}, \
         'the head decoding stays in float'
@@ -87,9 +89,10 @@ def test_tensorrt_is_refused_with_a_reason_when_it_cannot_run(tmp_path, capsys):
 @pytest.mark.parametrize('precision', ['fp16', 'int8'])
 def test_tensorrt_engine_builds_and_detects(tmp_path, scene, precision):
     image, _ = scene
-    onnx_path = engines.export_onnx(WEIGHTS, 320, tmp_path / 'model.onnx')
-    inputs = [engines.letterbox(np.roll(image, 15 * i, axis=1), 320) for i in range(16)]
-    engine = engines.build_tensorrt(onnx_path, tmp_path / f'model_{precision}.engine', precision, inputs)
+    onnx_path = build_engine.export_onnx(WEIGHTS, 320, tmp_path / 'model.onnx')
+    inputs = [build_engine.letterbox(np.roll(image, 15 * i, axis=1), 320) for i in range(16)]
+    engine = build_engine.build_tensorrt(onnx_path, tmp_path / f'model_{precision}.engine',
+                                         precision, inputs)
     detector = YoloDetector(engine, imgsz=320, device='cuda:0')
     assert detector.names[0] == 'person'
     assert any(b.class_id == 0 for b in detector.detect(image))

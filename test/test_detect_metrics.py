@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from mmchat_ros.detection.metrics import (ImageDetections, ImageTruth, average_precision, detection_map,
-                                          tracking_metrics)
+from mmchat_tools.detection.metrics import (ImageDetections, ImageTruth, average_precision,
+                                            detection_map, tracking_metrics)
 
 NAMES = ('person', 'vehicle')
 

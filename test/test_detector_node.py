@@ -14,21 +14,20 @@ from lifecycle_msgs.msg import State
 from lifecycle_msgs.srv import GetState
 import numpy as np
 import pytest
-from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from conftest import spin_until
 from mmchat_ros import graph, ros_io
-from mmchat_ros.detection import sim_data
 from mmchat_ros.detection.tracking import iou_matrix
 from mmchat_ros.msg import Detection, DetectionArray
 from mmchat_ros.nodes.detector_node import DetectorNode
 from mmchat_ros.simulation import Simulator
 from mmchat_ros.simulation.world import World
 from mmchat_ros.vehicle_model import VehicleModel
+from mmchat_tools.detection import sim_data
+from mmchat_tools.probe import Probe, spin_until
 
 SHARE = graph.share_dir()
 MODELS = SHARE / 'models' / 'detector'
@@ -56,18 +55,13 @@ class Harness:
         # new node was sometimes not discovered within 30 s (cause not pinned down).
         namespace = f'/harness_{next(HARNESS_NUMBERS)}'
         self.node = DetectorNode(context=context, namespace=namespace, parameter_overrides=overrides)
-        self.probe = Node('detector_probe', namespace=namespace, context=context)
-        self.images = self.probe.create_publisher(Image, 'image', ros_io.SENSOR_QOS)
-        self.arrays: list[DetectionArray] = []
-        self.annotated: list[Image] = []
-        self.markers: list[MarkerArray] = []
-        self.diagnostics: list[DiagnosticArray] = []
-        self.probe.create_subscription(DetectionArray, 'detections', self.arrays.append, 10)
-        self.probe.create_subscription(Image, 'image_annotated', self.annotated.append, ros_io.SENSOR_QOS)
-        self.probe.create_subscription(MarkerArray, 'markers', self.markers.append, 10)
-        self.probe.create_subscription(DiagnosticArray, '/diagnostics', self.diagnostics.append, 10)
         executor.add_node(self.node)
-        executor.add_node(self.probe)
+        self.probe = Probe(executor, context, 'detector_probe', namespace=namespace)
+        self.images = self.probe.publisher('image', Image, ros_io.SENSOR_QOS)
+        self.arrays: list[DetectionArray] = self.probe.record('detections', DetectionArray)
+        self.annotated: list[Image] = self.probe.record('image_annotated', Image, ros_io.SENSOR_QOS)
+        self.markers: list[MarkerArray] = self.probe.record('markers', MarkerArray)
+        self.diagnostics: list[DiagnosticArray] = self.probe.record_diagnostics()
         self._state_client = self.probe.create_client(GetState, 'detector/get_state')
 
     def state(self) -> int:
@@ -113,7 +107,7 @@ def harness(ros_context, executor):
     yield make
     for h in made:
         h.node.destroy_node()
-        h.probe.destroy_node()
+        h.probe.close()
 
 
 @pytest.fixture(scope='module')
@@ -299,17 +293,16 @@ def test_rate_limit_skips_frames(harness, room_frames):
     assert len(h.arrays) == 1
 
 
-def test_sim_profile_detects_the_people_and_the_recording_summary_lists_them(run_profile, tmp_path):
-    from mmchat_ros.detection.summary import summarise_detections
+def test_sim_profile_detects_the_people_and_the_recording_summary_lists_them(run_profile,
+                                                                            make_probe, tmp_path):
+    from mmchat_ros.detection_summary import summarise_detections
 
     recording = tmp_path / 'sim.mcap'
     runner = run_profile('sim', overrides={'sim': {'real_time_factor': 0.0}},
                          record_path=recording,
-                         record_topics=['/detections', '/detections/image_annotated', '/detections/markers'])
-    arrays: list[DetectionArray] = []
-    listener = Node('detections_listener', context=runner.context)
-    listener.create_subscription(DetectionArray, '/detections', arrays.append, 10)
-    runner.add_node(listener)
+                         record_topics=['/detections', '/detections/image_annotated',
+                                        '/detections/markers'])
+    arrays = make_probe(runner, 'detections_listener').record('/detections', DetectionArray)
     confirmed = lambda: sum(d.track_state == Detection.TRACK_CONFIRMED for a in arrays for d in a.detections)
     assert runner.spin(LOAD_TIMEOUT_S, until=lambda: len(arrays) >= 30 and confirmed() >= 10)
     assert all(a.header.frame_id == 'camera_optical_frame' for a in arrays)

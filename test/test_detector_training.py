@@ -6,7 +6,7 @@ import importlib.util
 import torch
 
 from mmchat_ros import graph
-from mmchat_ros.detection.backends import ultralytics
+from mmchat_ros.detection.yolo import ultralytics
 
 DETECTOR_MODELS = graph.share_dir() / 'models' / 'detector'
 

@@ -12,12 +12,12 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 import pytest
 
-from conftest import spin_until
-from test_flight_helpers import Probe, start_flight
+from test_flight_helpers import FlightProbe, start_flight
 from mmchat_ros.action import ExecuteCommand
-from mmchat_ros.mission_api import Drone
+from mmchat_ros.mission_api import Drone, MissionError
 from mmchat_ros.msg import Command, VehicleState
 from mmchat_ros.nodes.flight_controller_node import FlightControllerNode
+from mmchat_tools.probe import spin_until
 
 S = VehicleState
 
@@ -29,8 +29,7 @@ def flights():
     def start(lockstep=False, **kwargs):
         runner = start_flight(**kwargs)
         runners.append(runner)
-        probe = Probe(runner, lockstep)
-        runner.add_node(probe)
+        probe = FlightProbe(runner, lockstep)
         assert runner.spin(20.0, until=lambda: probe.state is not None
                            and probe.state.header.frame_id == 'odom')
         return runner, probe
@@ -141,9 +140,8 @@ class OdometryRelay(Node):
 def test_nan_or_stale_odometry_hovers_on_attitude_then_lands():
     runner = start_flight(controller={'state_topic': '/test/odom'})
     relay = OdometryRelay(runner.context)
-    probe = Probe(runner)
+    probe = FlightProbe(runner)
     runner.add_node(relay)
-    runner.add_node(probe)
     try:
         assert runner.spin(20.0, until=lambda: probe.state is not None
                            and probe.state.header.frame_id == 'odom')
@@ -183,7 +181,9 @@ def test_action_feedback_and_cancel_holds_position(flights):
     assert probe.mode_is(S.MODE_FLYING)
     # A rejected goal ends at once, with the reason in the result.
     drone = Drone(probe, executor=runner.executor, heartbeat_hz=0)
-    outcome = drone.go_to(0.0, 0.0, 0.1)
+    with pytest.raises(MissionError) as refused:
+        drone.go_to(0.0, 0.0, 0.1)
+    outcome = refused.value.result
     assert not outcome.success and 'floor' in outcome.reason
 
 

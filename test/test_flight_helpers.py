@@ -1,15 +1,14 @@
 """Helpers (no tests) for the flight controller's ROS tests: the simulator + controller graph, a probe."""
 from __future__ import annotations
 
-from rclpy.node import Node
-from rclpy.parameter import Parameter
 from sensor_msgs.msg import Imu
 from std_msgs.msg import Header
 
 from mmchat_ros import graph
-from mmchat_ros.bringup import GraphRunner
+from mmchat_ros.graph_runner import GraphRunner
 from mmchat_ros.msg import AuthState, Command, CommandResult, MotorCommand, VehicleState
 from mmchat_ros.ros_io import SENSOR_QOS, seconds
+from mmchat_tools.probe import Probe
 
 #: The simulator as fast as it goes, cameras nearly off (the tests do not look at images).
 FAST_SIM = {'real_time_factor': 0.0, 'camera_rate_hz': 1.0, 'camera_width': 32, 'camera_height': 24}
@@ -28,34 +27,36 @@ def flight_profile() -> graph.Profile:
 
 
 def start_flight(sim: dict | None = None, controller: dict | None = None) -> GraphRunner:
-    """Simulator + flight controller in one process (shut it down after use)."""
-    return GraphRunner(flight_profile(), overrides={
+    """Simulator + flight controller in one process, the simulator configured (its world
+    loaded); shut it down after use."""
+    runner = GraphRunner(flight_profile(), overrides={
         'sim': {**FAST_SIM, **(sim or {})}, 'flight_controller': {**QUICK, **(controller or {})}}
     ).start()
+    runner.spin(60.0, until=lambda: runner.nodes['sim'].sim is not None)
+    return runner
 
 
-class Probe(Node):
+class FlightProbe(Probe):
     """Sends commands, authorisation and heartbeats; records what the controller and sim publish."""
 
     def __init__(self, runner: GraphRunner, lockstep: bool = False) -> None:
-        """`lockstep`: also record IMU stamps and motor commands (200 Hz each: slows the loop)."""
-        super().__init__('flight_probe', context=runner.context,
-                         parameter_overrides=[Parameter('use_sim_time', value=True)])
-        self.simulator = runner.nodes['sim'].sim          # ground truth, read in-process
-        self.states: list[VehicleState] = []
+        """Spun by `runner`. `lockstep`: also record IMU stamps and motor commands (200 Hz each:
+        slows the loop)."""
+        super().__init__(runner.executor, runner.context, 'flight_probe', use_sim_time=True)
+        self._sim_node = runner.nodes['sim']
+        self.states: list[VehicleState] = self.record('/vehicle/state', VehicleState)
         self.results: dict[str, CommandResult] = {}
         self.imu_stamps: list[float] = []
         self.motor: list[MotorCommand] = []
-        self.create_subscription(VehicleState, '/vehicle/state', self.states.append, 10)
         self.create_subscription(CommandResult, '/command_results',
                                  lambda m: self.results.__setitem__(m.request_id, m), 10)
         if lockstep:
             self.create_subscription(Imu, '/imu', lambda m: self.imu_stamps.append(
                 seconds(m.header.stamp)), SENSOR_QOS)
-            self.create_subscription(MotorCommand, '/motor_command', self.motor.append, 10)
-        self.commands = self.create_publisher(Command, '/commands', 10)
-        self.auth = self.create_publisher(AuthState, '/auth/state', 10)
-        self.heartbeat = self.create_publisher(Header, '/operator/heartbeat', 10)
+            self.motor = self.record('/motor_command', MotorCommand)
+        self.commands = self.publisher('/commands', Command)
+        self.auth = self.publisher('/auth/state', AuthState)
+        self.heartbeat = self.publisher('/operator/heartbeat', Header)
         self._count = 0
 
     def now(self) -> float:
@@ -76,6 +77,11 @@ class Probe(Node):
         msg.expires = self.get_clock().now().to_msg()
         msg.expires.sec += int(valid_s)
         self.auth.publish(msg)
+
+    @property
+    def simulator(self):
+        """The simulator node's Simulator (ground truth, read in-process; made on configure)."""
+        return self._sim_node.sim
 
     @property
     def state(self) -> VehicleState | None:

@@ -3,8 +3,9 @@ import cv2
 import numpy as np
 import pytest
 
-from mmchat_ros import frame_sources, synthetic_media
+from mmchat_ros import frame_sources
 from mmchat_ros.frame_sources import SourceError
+from mmchat_tools import synthetic_media
 
 
 def test_test_pattern_changes_every_frame():

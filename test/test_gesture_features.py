@@ -3,11 +3,12 @@ import numpy as np
 import pytest
 
 from mmchat_ros import graph
-from mmchat_ros.gestures import datasets, features, synthetic_hands, synthetic_paths
+from mmchat_ros.gestures import features
 from mmchat_ros.gestures.dynamic_gestures import DynamicGestureClassifier, PointHistory
 from mmchat_ros.gestures.mlp import Mlp
 from mmchat_ros.gestures.model_files import ModelFileError
 from mmchat_ros.gestures.static_gestures import LABELS, StaticGestureClassifier
+from mmchat_tools.gestures import datasets, synthetic_hands, synthetic_paths
 
 MODELS = graph.share_dir() / 'models' / 'gesture'
 

@@ -7,12 +7,12 @@ import pytest
 from mmchat_ros import graph
 from mmchat_ros.control.commands import Source
 from mmchat_ros.gestures.dynamic_gestures import DynamicGestureClassifier
-from mmchat_ros.gestures.engine import EngineSettings, GestureEngine
 from mmchat_ros.gestures.hand import Hand
 from mmchat_ros.gestures.hysteresis import Candidate, HoldFilter
 from mmchat_ros.gestures.mapping import GestureMapping
+from mmchat_ros.gestures.pipeline import GesturePipeline, PipelineSettings
 from mmchat_ros.gestures.static_gestures import StaticGestureClassifier
-from mmchat_ros.gestures.synthetic_hands import HandModel
+from mmchat_tools.gestures.synthetic_hands import HandModel
 
 FPS = 30.0
 SHARE = graph.share_dir()
@@ -78,7 +78,7 @@ def classifiers():
 @pytest.fixture
 def engine(classifiers):
     mapping = GestureMapping.from_yaml(SHARE / 'config' / 'gesture_mapping.yaml')
-    return GestureEngine(None, *classifiers, mapping, EngineSettings())
+    return GesturePipeline(None, *classifiers, mapping, PipelineSettings())
 
 
 def confident_sample(classifiers, label: str, seed: int = 0) -> np.ndarray:

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from mmchat_ros import graph
-from mmchat_ros.gestures.authorisation import Authorisation, refusal
+from mmchat_ros.authorisation import Authorisation, refusal
 from mmchat_ros.gestures.mapping import GestureMapping, MappingError
 
 MAPPING_FILE = graph.share_dir() / 'config' / 'gesture_mapping.yaml'

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from mmchat_ros import graph
-from mmchat_ros.gestures import datasets
 from mmchat_ros.gestures.features import extended_fingers
 from mmchat_ros.gestures.mediapipe_hands import DetectorSettings, HandDetector, model_paths
 from mmchat_ros.gestures.model_files import ModelFileError
 from mmchat_ros.gestures.static_gestures import StaticGestureClassifier
+from mmchat_tools.gestures import datasets
 
 PHOTO_SETTINGS = DetectorSettings(static_image_mode=True, model_complexity=1, max_num_hands=2)
 

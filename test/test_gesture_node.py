@@ -2,24 +2,23 @@
 import time
 
 import cv2
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from diagnostic_msgs.msg import DiagnosticStatus
 from lifecycle_msgs.msg import State
 from lifecycle_msgs.srv import GetState
 import numpy as np
 import pytest
-from rclpy.node import Node
 from rclpy.parameter import Parameter
 from builtin_interfaces.msg import Time
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
-from conftest import spin_until
 from mmchat_ros import graph, ros_io
-from mmchat_ros.bringup import GraphRunner
-from mmchat_ros.gestures import datasets
+from mmchat_ros.graph_runner import GraphRunner
 from mmchat_ros.msg import AuthState, Command, Gesture
 from mmchat_ros.nodes.gesture_node import GestureNode
 from mmchat_ros.ros_io import SENSOR_QOS
+from mmchat_tools.gestures import datasets
+from mmchat_tools.probe import Probe, spin_until
 
 FRAME_STEP_S = 0.05          # stamps of the frames this test sends, 20 fps of camera time
 STARTUP_S = 30.0             # MediaPipe loads in 1-3 s; generous for a busy 2-core machine
@@ -33,25 +32,17 @@ def stamp_key(msg_stamp: Time) -> tuple[int, int]:
     return msg_stamp.sec, msg_stamp.nanosec
 
 
-class Operator(Node):
+class Operator(Probe):
     """Sends camera frames and AuthStates; collects what the gesture node publishes."""
 
-    def __init__(self, context, prefix: str = '') -> None:
-        super().__init__('gesture_test_operator', context=context)
-        self.image_pub = self.create_publisher(Image, f'{prefix}/image', SENSOR_QOS)
-        self.auth_pub = self.create_publisher(AuthState, '/auth/state', 10)
-        self.gestures: list[Gesture] = []
-        self.commands: list[Command] = []
-        self.annotated: list[Image] = []
-        self.statuses: list[DiagnosticStatus] = []
-        self.create_subscription(Gesture, f'{prefix}/gestures', self.gestures.append, 10)
-        self.create_subscription(Command, '/commands', self.commands.append, 10)
-        self.create_subscription(Image, f'{prefix}/image_annotated', self.annotated.append,
-                                 SENSOR_QOS)
-        self.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
-
-    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
-        self.statuses += [s for s in msg.status if s.name.endswith('/gesture')]
+    def __init__(self, executor, context, prefix: str = '') -> None:
+        super().__init__(executor, context, 'gesture_test_operator')
+        self.image_pub = self.publisher(f'{prefix}/image', Image, SENSOR_QOS)
+        self.auth_pub = self.publisher('/auth/state', AuthState)
+        self.gestures: list[Gesture] = self.record(f'{prefix}/gestures', Gesture)
+        self.commands: list[Command] = self.record('/commands', Command)
+        self.annotated: list[Image] = self.record(f'{prefix}/image_annotated', Image, SENSOR_QOS)
+        self.record_diagnostics()
 
     def authorise(self, operator: str, authorised: bool, expires_in_s: float) -> None:
         msg = AuthState(operator_id=operator, authorised=authorised,
@@ -60,7 +51,13 @@ class Operator(Node):
         self.auth_pub.publish(msg)
 
     def status_values(self) -> dict[str, str]:
-        return {kv.key: kv.value for kv in self.statuses[-1].values} if self.statuses else {}
+        latest = self.status()
+        return {kv.key: kv.value for kv in latest.values} if latest else {}
+
+    def status(self) -> DiagnosticStatus | None:
+        """The gesture node's latest diagnostic status."""
+        statuses = self.statuses('/gesture')
+        return statuses[-1] if statuses else None
 
 
 def image(frame: np.ndarray, t: float, encoding: str = 'bgr8') -> Image:
@@ -99,10 +96,8 @@ def photos(shared_data):
 def start(ros_context, executor, prefix: str = '', **overrides):
     node = GestureNode(context=ros_context,
                        parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
-    operator = Operator(ros_context, prefix)
     executor.add_node(node)
-    executor.add_node(operator)
-    return node, operator
+    return node, Operator(executor, ros_context, prefix)
 
 
 def wait_until_configured(executor, operator: Operator) -> None:
@@ -158,12 +153,12 @@ def test_bad_images_and_two_hands_publish_nothing(ros_context, executor, photos)
     short.data = short.data[:-10]
     for bad, message in ((depth, "encoding '32FC1' not accepted"), (short, 'data has')):
         operator.image_pub.publish(bad)
-        assert spin_until(executor, lambda: operator.statuses and message in
-                          operator.statuses[-1].message, 5.0), message
-        assert operator.statuses[-1].level == DiagnosticStatus.WARN
+        assert spin_until(executor, lambda: operator.status() and message in
+                          operator.status().message, 5.0), message
+        assert operator.status().level == DiagnosticStatus.WARN
     for i in range(5):
         send(executor, operator, image(photos['two_hands'], t + 1 + i * FRAME_STEP_S))
-    assert spin_until(executor, lambda: '2 hands in view' in operator.statuses[-1].message
+    assert spin_until(executor, lambda: '2 hands in view' in operator.status().message
                       and operator.status_values().get('frames ignored') == '5', 3.0)
     assert operator.gestures == [] and operator.commands == []
 
@@ -201,10 +196,10 @@ def test_bad_models_or_mapping_leave_the_node_up_unconfigured(ros_context, execu
         value = str(tmp_path / 'truncated.tflite')
         (tmp_path / 'truncated.tflite').write_bytes(shipped.read_bytes()[:50_000])
     node, operator = start(ros_context, executor, **{parameter: value})
-    assert spin_until(executor, lambda: operator.statuses and
-                      operator.statuses[-1].level == DiagnosticStatus.ERROR, 10.0)
-    assert 'not configured' in operator.statuses[-1].message
-    assert message in operator.statuses[-1].message
+    assert spin_until(executor, lambda: operator.status() and
+                      operator.status().level == DiagnosticStatus.ERROR, 10.0)
+    assert 'not configured' in operator.status().message
+    assert message in operator.status().message
     assert lifecycle_state(executor, operator) == State.PRIMARY_STATE_UNCONFIGURED
     assert operator.image_pub.get_subscription_count() == 0
     assert node.context.ok()
@@ -224,13 +219,12 @@ def test_robot_graph_camera_to_commands(tmp_path, photos):
                                               'fps': 15.0, 'width': 640, 'height': 480}})
     try:
         runner.start()
-        operator = Operator(runner.context, prefix='/gesture')
+        operator = Operator(runner.executor, runner.context, prefix='/gesture')
         operator.create_timer(0.2, lambda: operator.authorise('alice', True, 60.0))
         camera_stamps = set()
         operator.create_subscription(Image, '/camera/image_raw',
                                      lambda m: camera_stamps.add(stamp_key(m.header.stamp)),
                                      SENSOR_QOS)
-        runner.add_node(operator)
         assert runner.spin(STARTUP_S, until=lambda: len(operator.commands) >= 2)
     finally:
         runner.shutdown()

@@ -6,9 +6,9 @@ import py_compile
 import pytest
 from rclpy.node import Node
 
-from conftest import spin_until
 from mmchat_ros import graph
-from mmchat_ros.bringup import GraphRunner, parse_overrides
+from mmchat_ros.graph_runner import GraphRunner, parse_overrides
+from mmchat_tools.probe import spin_until
 
 SHARE = graph.share_dir()
 PROFILES = graph.load_profiles()
@@ -64,14 +64,20 @@ def test_every_subscription_of_a_profile_has_a_publisher(run_profile, name):
     def all_nodes_visible():
         return expected <= set(observer.get_node_names())
     assert runner.spin(5.0, until=all_nodes_visible)
-    published = {t for t, _ in observer.get_topic_names_and_types()
-                 if observer.get_publishers_info_by_topic(t)}
-    dangling = []
-    for spec in PROFILES[name].nodes:
-        for topic, _ in observer.get_subscriber_names_and_types_by_node(spec.name, spec.namespace or '/'):
-            if topic not in published and topic not in PROFILES[name].external_topics:
-                dangling.append(f'{spec.name} subscribes to {topic}')
-    assert not dangling
+
+    def dangling():
+        published = {t for t, _ in observer.get_topic_names_and_types()
+                     if observer.get_publishers_info_by_topic(t)}
+        return [f'{spec.name} subscribes to {topic}' for spec in PROFILES[name].nodes
+                for topic, _ in observer.get_subscriber_names_and_types_by_node(
+                    spec.name, spec.namespace or '/')
+                if topic not in published and topic not in PROFILES[name].external_topics]
+    # Lifecycle nodes make their topics on configure and activate: wait until each is active or
+    # could not configure (a model this machine lacks).
+    nodes = [runner.nodes[s.name] for s in PROFILES[name].nodes]
+    assert runner.spin(120.0, until=lambda: all(n.active or n.configure_problem for n in nodes))
+    runner.spin(2.0, until=lambda: not dangling())
+    assert not dangling()
 
 
 def test_a_dangling_subscription_is_found(tmp_path, ros_context, executor):

@@ -4,10 +4,10 @@ import pytest
 from rclpy.action import ActionClient, ActionServer
 from rclpy.node import Node
 
-from conftest import spin_until
 from mmchat_ros.action import ExecuteCommand
 from mmchat_ros.msg import (AuthFactor, AuthState, Command, CommandResult, Detection, DetectionArray,
                             Gesture, SlamState, Transcript, VehicleState)
+from mmchat_tools.probe import spin_until
 
 
 def filled(message_type):

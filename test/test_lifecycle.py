@@ -1,12 +1,19 @@
-"""AutostartLifecycleNode: brings itself to active, or stays up unconfigured when configure fails."""
+"""AutostartLifecycleNode brings itself to active, or stays up unconfigured when configure fails;
+ManagedNode, the template of every node, does each lifecycle step's part."""
+from dataclasses import dataclass
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from lifecycle_msgs.msg import State
 from lifecycle_msgs.srv import GetState
 import pytest
 from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.node import Node
+from rclpy.parameter import Parameter
+from std_msgs.msg import String
 
-from conftest import spin_until
-from mmchat_ros.lifecycle import AutostartLifecycleNode
+from mmchat_tools.probe import spin_until
+from mmchat_ros.lifecycle import AutostartLifecycleNode, ConfigureError, ManagedNode
+from mmchat_ros.parameters import parameter
 
 
 class ModelNode(AutostartLifecycleNode):
@@ -47,9 +54,77 @@ def test_autostart(ros_context, executor, model_ok, expected):
 
 
 def test_autostart_off_waits_for_a_manager(ros_context, executor):
-    from rclpy.parameter import Parameter
     node = ModelNode(True, context=ros_context,
                      parameter_overrides=[Parameter('autostart', value=False)])
     executor.add_node(node)
     assert lifecycle_state(executor, ros_context) == State.PRIMARY_STATE_UNCONFIGURED
     assert not node.activated
+
+
+@dataclass(frozen=True)
+class EchoParameters:
+    topic: str = parameter('in', 'topic to take')
+    model: str = parameter('good', 'model to load')
+
+
+class EchoNode(ManagedNode):
+    """A ManagedNode that 'loads a model', takes one topic and counts its messages."""
+
+    PARAMETERS = EchoParameters
+
+    def __init__(self, **kwargs):
+        super().__init__('echo', **kwargs)
+        self.model = None
+        self.received = 0
+        self.stopped = 0
+
+    def build(self):
+        if self._params.values.model != 'good':
+            raise ConfigureError(f'cannot load {self._params.values.model}')
+        self.model = 'loaded'
+
+    def start(self):
+        self.subscribe(String, self._params.values.topic, self._on_message, 10)
+
+    def stop(self):
+        self.stopped += 1
+
+    def release(self):
+        self.model = None
+
+    def _on_message(self, _):
+        self.received += 1
+
+
+def test_the_template_starts_stops_and_frees_in_its_steps(ros_context, executor):
+    node = EchoNode(context=ros_context)
+    sender = Node('sender', context=ros_context)
+    publisher = sender.create_publisher(String, 'in', 10)
+    executor.add_node(node)
+    executor.add_node(sender)
+    assert spin_until(executor, lambda: publisher.get_subscription_count() == 1, 30.0)
+    assert node.model == 'loaded'
+    publisher.publish(String(data='hello'))
+    assert spin_until(executor, lambda: node.received == 1, 10.0)
+    assert node.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
+    assert node.stopped == 1 and node.model == 'loaded'
+    assert spin_until(executor, lambda: publisher.get_subscription_count() == 0, 30.0)
+    assert node.trigger_cleanup() == TransitionCallbackReturn.SUCCESS
+    assert node.model is None
+    node.destroy_node()
+    assert node.stopped == 1                            # stop() runs once, while active only
+
+
+def test_a_failed_configure_is_reported_and_leaves_the_node_unconfigured(ros_context, executor):
+    node = EchoNode(context=ros_context, parameter_overrides=[Parameter('model', value='bad')])
+    listener = Node('listener', context=ros_context)
+    statuses = []
+    listener.create_subscription(DiagnosticArray, '/diagnostics',
+                                 lambda m: statuses.extend(m.status), 10)
+    executor.add_node(node)
+    executor.add_node(listener)
+    assert spin_until(executor, lambda: any(s.level == DiagnosticStatus.ERROR and
+                                            s.message == 'not configured: cannot load bad'
+                                            for s in statuses), 10.0)
+    assert node.model is None
+    assert node.get_subscriptions_info_by_topic('/in') == []

@@ -14,8 +14,8 @@ import pytest
 from pymavlink import mavutil
 from rclpy.parameter import Parameter
 
-from mmchat_ros.control.geometry import wrap_pi
-from mmchat_ros.mission_api import Drone
+from mmchat_ros.geometry import wrap_pi
+from mmchat_ros.mission_api import Drone, MissionError
 from mmchat_ros.msg import VehicleState
 from mmchat_ros.nodes.flight_controller_node import FlightControllerNode
 
@@ -174,6 +174,8 @@ def test_px4_offboard_takeoff_goto_land_with_enu_ned_conversion(mavlink_flight):
     peer, node, drone = mavlink_flight()
     assert drone.wait_until_ready(10.0)
     assert drone.state.header.frame_id == 'map'
+    # The link opens on activate: SYS_STATUS (2 Hz) may come a little after the first estimate.
+    drone.spin_until(lambda: not math.isnan(drone.state.battery_voltage), 5.0)
     assert drone.state.battery_voltage == pytest.approx(15.8) and drone.state.battery_fraction \
         == pytest.approx(0.8)
     result = drone.takeoff(1.5)
@@ -233,6 +235,8 @@ def test_a_silent_autopilot_means_no_takeoff(ros_context, executor):
     executor.add_node(node)
     with Drone(context=ros_context, executor=executor, server_timeout_s=2.0) as drone:
         assert not drone.wait_until_ready(1.0)
-        result = drone.takeoff(1.0)
+        with pytest.raises(MissionError) as refused:
+            drone.takeoff(1.0)
+        result = refused.value.result
         assert not result.success and 'no fresh state estimate' in result.reason
     node.destroy_node()

@@ -5,8 +5,9 @@ import sys
 
 import numpy as np
 
-from mmchat_ros import graph, message_definitions, synthetic_media
+from mmchat_ros import graph, message_definitions
 from mmchat_ros.mcap_recorder import read_messages
+from mmchat_tools import synthetic_media
 
 REPO = graph.share_dir()
 

@@ -22,8 +22,7 @@ from sensor_msgs.msg import Image
 
 from mmchat_ros import graph
 from mmchat_ros.mcap_recorder import read_messages
-
-from conftest import spin_until
+from mmchat_tools.probe import spin_until
 
 REPO = graph.share_dir()
 PATIENCE_S = 180.0          # start-up, a frame, an exit: seconds each on a badly loaded machine

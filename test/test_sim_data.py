@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 
 from mmchat_ros import graph
-from mmchat_ros.detection import sim_data
 from mmchat_ros.simulation import World
+from mmchat_tools.detection import sim_data
 
 SHARE = graph.share_dir()
 

@@ -4,7 +4,6 @@ import time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from nav_msgs.msg import Odometry
 import pytest
-from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import BatteryState, CameraInfo, Image, Imu
 
@@ -15,49 +14,47 @@ from mmchat_ros.ros_io import SENSOR_QOS
 FAST = {'real_time_factor': 0.0}
 
 
-class Listener(Node):
-    """Records the simulator's outputs; optionally answers each IMU sample like a controller."""
-
-    def __init__(self, context, thrust_n: float | None = None, stamp_offset_ns: int = 0):
-        super().__init__('sim_listener', context=context)
-        self.messages: dict[str, list] = {k: [] for k in ('clock', 'imu', 'odom', 'image', 'info',
-                                                          'battery', 'targets', 'diagnostics')}
-        topics = [('clock', Clock, '/clock', 10), ('imu', Imu, '/imu', SENSOR_QOS),
-                  ('odom', Odometry, '/sim/odom', 10), ('image', Image, '/camera/image_raw', SENSOR_QOS),
-                  ('info', CameraInfo, '/camera/camera_info', SENSOR_QOS),
-                  ('battery', BatteryState, '/battery', 10), ('targets', DetectionArray, '/sim/targets', 10),
-                  ('diagnostics', DiagnosticArray, '/diagnostics', 10)]
-        for key, msg_type, topic, qos in topics:
-            self.create_subscription(msg_type, topic, self.messages[key].append, qos)
-        self.thrust_n = thrust_n
-        self.stamp_offset_ns = stamp_offset_ns
-        if thrust_n is not None:
-            self.motors = self.create_publisher(MotorCommand, '/motor_command', 10)
-            self.create_subscription(Imu, '/imu', self.answer, SENSOR_QOS)
-
-    def answer(self, imu: Imu) -> None:
-        command = MotorCommand(armed=True, thrust_n=[self.thrust_n] * 4)
-        command.header.stamp = imu.header.stamp
-        command.header.stamp.nanosec = (command.header.stamp.nanosec + self.stamp_offset_ns) % 1_000_000_000
-        self.motors.publish(command)
-
-    def sim_time(self) -> float:
-        return ros_io.seconds(self.messages['clock'][-1].clock) if self.messages['clock'] else 0.0
+#: What the tests record of the simulator's outputs: key -> (topic, type, QoS).
+TOPICS = {'clock': ('/clock', Clock, 10), 'imu': ('/imu', Imu, SENSOR_QOS),
+          'odom': ('/sim/odom', Odometry, 10), 'image': ('/camera/image_raw', Image, SENSOR_QOS),
+          'info': ('/camera/camera_info', CameraInfo, SENSOR_QOS),
+          'battery': ('/battery', BatteryState, 10),
+          'targets': ('/sim/targets', DetectionArray, 10),
+          'diagnostics': ('/diagnostics', DiagnosticArray, 10)}
 
 
-def start(run_profile, listener_kwargs=None, **sim_overrides):
-    """The sim profile's simulator node alone, and a Listener standing in for the controller."""
-    alone = graph.Profile('sim_alone', 'the simulator node', (graph.load_profile('sim').node('sim'),))
+def start(run_profile, make_probe, thrust_n: float | None = None, stamp_offset_ns: int = 0,
+          **sim_overrides):
+    """The sim profile's simulator node alone, and a probe recording its outputs (TOPICS) that,
+    given `thrust_n`, answers each IMU sample like a controller (its stamp shifted by
+    `stamp_offset_ns`). Returns the runner, the probe and the recorded messages by key."""
+    alone = graph.Profile('sim_alone', 'the simulator node',
+                          (graph.load_profile('sim').node('sim'),))
     runner = run_profile(alone, overrides={'sim': {**FAST, **sim_overrides}})
-    listener = Listener(runner.context, **(listener_kwargs or {}))
-    runner.add_node(listener)
-    return runner, listener
+    probe = make_probe(runner, 'sim_listener')
+    messages = {key: probe.record(topic, msg_type, qos)
+                for key, (topic, msg_type, qos) in TOPICS.items()}
+    if thrust_n is not None:
+        motors = probe.publisher('/motor_command', MotorCommand)
+
+        def answer(imu: Imu) -> None:
+            command = MotorCommand(armed=True, thrust_n=[thrust_n] * 4)
+            command.header.stamp = imu.header.stamp
+            command.header.stamp.nanosec = (command.header.stamp.nanosec
+                                            + stamp_offset_ns) % 1_000_000_000
+            motors.publish(command)
+        probe.create_subscription(Imu, '/imu', answer, SENSOR_QOS)
+    return runner, probe, messages
 
 
-def test_sim_publishes_time_sensors_cameras_and_truth(run_profile):
-    runner, listener = start(run_profile)
-    assert runner.spin(30.0, until=lambda: listener.sim_time() > 1.0 and listener.messages['image'])
-    m = listener.messages
+def sim_time(messages: dict[str, list]) -> float:
+    """The latest /clock, 0 before the first."""
+    return ros_io.seconds(messages['clock'][-1].clock) if messages['clock'] else 0.0
+
+
+def test_sim_publishes_time_sensors_cameras_and_truth(run_profile, make_probe):
+    runner, _, m = start(run_profile, make_probe)
+    assert runner.spin(30.0, until=lambda: sim_time(m) > 1.0 and m['image'])
     imu, odom = m['imu'][-1], m['odom'][-1]
     assert imu.header.frame_id == 'base_link' and imu.linear_acceleration.z == pytest.approx(9.81, abs=0.2)
     assert odom.header.frame_id == 'odom' and odom.child_frame_id == 'base_link'
@@ -76,48 +73,45 @@ def test_sim_publishes_time_sensors_cameras_and_truth(run_profile):
         assert (camera_stamps[-1] - camera_stamps[-2]) == pytest.approx(0.05, abs=1e-6)  # 20 Hz sim time
 
 
-def test_lockstep_runs_a_controller_at_every_step_and_thrust_lifts(run_profile):
-    runner, listener = start(run_profile, {'thrust_n': 9.80665 / 4 * 1.3})
-    assert runner.spin(30.0, until=lambda: listener.sim_time() > 1.0)
-    heights = [o.pose.pose.position.z for o in listener.messages['odom']]
+def test_lockstep_runs_a_controller_at_every_step_and_thrust_lifts(run_profile, make_probe):
+    runner, probe, m = start(run_profile, make_probe, thrust_n=9.80665 / 4 * 1.3)
+    assert runner.spin(30.0, until=lambda: sim_time(m) > 1.0)
+    heights = [o.pose.pose.position.z for o in m['odom']]
     assert heights[-1] > 0.5
-    stats = [v for d in listener.messages['diagnostics'] for s in d.status if s.name.endswith('sim')
-             for v in s.values if v.key == 'lockstep timeouts']
+    stats = [v for s in probe.statuses('sim') for v in s.values if v.key == 'lockstep timeouts']
     assert not stats, 'every IMU sample was answered, so lockstep never timed out'
 
 
-def test_lockstep_waits_for_the_answer_to_the_current_sample(run_profile):
+def test_lockstep_waits_for_the_answer_to_the_current_sample(run_profile, make_probe):
     """A controller whose answers carry the wrong stamp makes the simulator wait (then time out)."""
-    runner, listener = start(run_profile, {'thrust_n': 3.0, 'stamp_offset_ns': 1},
-                             lockstep_timeout_s=0.2)
+    runner, _, m = start(run_profile, make_probe, thrust_n=3.0, stamp_offset_ns=1,
+                         lockstep_timeout_s=0.2)
     started = time.monotonic()
     runner.spin(2.0)
     elapsed = time.monotonic() - started
-    samples = len(listener.messages['imu'])
+    samples = len(m['imu'])
     assert samples <= elapsed / 0.2 + 2          # one step per timeout at most
 
 
-def test_bad_motor_commands_are_ignored_with_an_error(run_profile):
-    runner, listener = start(run_profile)
-    bad = Node('bad_controller', context=runner.context)
-    runner.add_node(bad)
-    publisher = bad.create_publisher(MotorCommand, '/motor_command', 10)
+def test_bad_motor_commands_are_ignored_with_an_error(run_profile, make_probe):
+    runner, probe, m = start(run_profile, make_probe)
+    publisher = probe.publisher('/motor_command', MotorCommand)
     runner.spin(1.0)
     publisher.publish(MotorCommand(armed=True, thrust_n=[100.0, 100.0]))
     publisher.publish(MotorCommand(armed=True, thrust_n=[float('nan')] * 4))
 
     def warned():
         return any(s.level == DiagnosticStatus.WARN and 'bad motor command' in s.message
-                   for d in listener.messages['diagnostics'] for s in d.status)
+                   for s in probe.statuses())
     assert runner.spin(10.0, until=warned)
-    assert listener.messages['odom'][-1].pose.pose.position.z < 0.1
+    assert m['odom'][-1].pose.pose.position.z < 0.1
 
 
-def test_missing_world_file_leaves_the_node_up_with_an_error(run_profile):
-    runner, listener = start(run_profile, world='sim/worlds/atlantis.yaml')
+def test_missing_world_file_leaves_the_node_up_with_an_error(run_profile, make_probe):
+    runner, probe, m = start(run_profile, make_probe, world='sim/worlds/atlantis.yaml')
 
     def error_reported():
         return any(s.level == DiagnosticStatus.ERROR and 'atlantis' in s.message
-                   for d in listener.messages['diagnostics'] for s in d.status)
+                   for s in probe.statuses())
     assert runner.spin(5.0, until=error_reported)
-    assert not listener.messages['clock']
+    assert not m['clock']

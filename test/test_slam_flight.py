@@ -9,12 +9,13 @@ import math
 
 from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry
+import pytest
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from test_flight_helpers import FC_SPEC, QUICK, Probe
+from test_flight_helpers import FC_SPEC, FlightProbe, QUICK
 from mmchat_ros import graph
-from mmchat_ros.bringup import GraphRunner
+from mmchat_ros.graph_runner import GraphRunner
 from mmchat_ros.msg import Command, SlamState, VehicleState
 from mmchat_ros.ros_io import SENSOR_QOS
 
@@ -72,12 +73,12 @@ def flight_with_slam() -> GraphRunner:
         'flight_controller': {**QUICK, 'state_topic': '/test/state'}}).start()
 
 
+@pytest.mark.slow
 def test_lost_tracking_makes_the_controller_flying_on_slam_fail_safe():
     runner = flight_with_slam()
     relays = Relays(runner.context)
-    probe = Probe(runner)
+    probe = FlightProbe(runner)
     runner.add_node(relays)
-    runner.add_node(probe)
     try:
         assert runner.spin(30.0, until=lambda: probe.state is not None
                            and probe.state.header.frame_id == 'odom')

@@ -5,7 +5,7 @@ import functools
 from pathlib import Path
 import tempfile
 
-from mmchat_ros.slam import sequences
+from mmchat_tools.slam import sequences
 
 #: The benchmark's resolution: at 320x240 (fx 160 px) monocular ORB-SLAM3 drifts several degrees
 #: and its scale by tens of percent over this sequence, too much to check a metric estimate against.

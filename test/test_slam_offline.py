@@ -2,13 +2,15 @@
 import json
 
 import numpy as np
+import pytest
 
 from mmchat_ros.bringup import main
-from mmchat_ros.slam.metrics import ate
 from mmchat_ros.slam.poses import Trajectory
+from mmchat_tools.slam.metrics import ate
 from test_slam_helpers import short_sequence
 
 
+@pytest.mark.slow
 def test_offline_cli_writes_a_tum_trajectory_that_matches_ground_truth(tmp_path, capsys):
     folder = short_sequence()
     assert (folder / 'rgb.txt').is_file() and (folder / 'groundtruth.txt').is_file()

@@ -6,10 +6,10 @@ import pytest
 
 from mmchat_ros.calibration import CameraCalibration
 from mmchat_ros.geometry import quaternion_from_matrix, rotation_matrix
-from mmchat_ros.slam import datasets, metrics
 from mmchat_ros.slam.poses import Trajectory, invert, optical_from_body, pose_matrix
 from mmchat_ros.slam.scale import AnchorSample, ScaleEstimator
 from mmchat_ros.slam.settings import OrbParameters, SettingsError, settings_text
+from mmchat_tools.slam import datasets, metrics
 
 
 def random_rotation(rng) -> np.ndarray:
@@ -48,7 +48,7 @@ def test_association_takes_the_nearest_time_within_the_limit():
 
 
 def test_camera_mount_matches_the_simulator_camera():
-    from mmchat_ros.slam import sequences
+    from mmchat_tools.slam import sequences
     frame = next(sequences.frames('short', 64, 48, duration_s=0.05))
     body_from_camera = invert(frame.world_from_body) @ frame.world_from_camera
     assert np.allclose(body_from_camera, optical_from_body(10.0, (0.15, 0.0, 0.0)), atol=1e-5)

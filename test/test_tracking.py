@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from mmchat_ros.detection import appearance
-from mmchat_ros.detection.backends import Box
 from mmchat_ros.detection.tracking import (BoxKalman, ReidConfig, ReidTracker, TrackState,
                                            UltralyticsTracker, iou_matrix, make_tracker)
+from mmchat_ros.detection.yolo import Box
 
 WIDTH, HEIGHT = 320, 240
 RED, BLUE, GREEN = (30, 30, 220), (220, 60, 30), (40, 200, 40)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from mmchat_ros.slam import vocabulary
+from mmchat_tools.slam import vocabulary_training
 
 
 @pytest.fixture(scope='module')
@@ -13,8 +14,8 @@ def small_vocabulary():
     prototypes = rng.integers(0, 256, (30, 32), dtype=np.uint8)
     noise = rng.random((3000, 256)) < 0.05           # descriptors scattered around 30 prototypes
     bits = np.unpackbits(prototypes[rng.integers(0, 30, 3000)], axis=1) ^ noise
-    return vocabulary.train(np.packbits(bits.astype(np.uint8), axis=1), rng.integers(0, 20, 3000),
-                            k=5, levels=3)
+    return vocabulary_training.train(np.packbits(bits.astype(np.uint8), axis=1),
+                                     rng.integers(0, 20, 3000), k=5, levels=3)
 
 
 def test_tree_is_dbow2_shaped(small_vocabulary):
@@ -78,9 +79,9 @@ def test_build_vocab_cli_writes_a_file_orbslam3_loads_and_tracks_with(tmp_path):
 
     from mmchat_ros.bringup import main
     from mmchat_ros.calibration import CameraCalibration
-    from mmchat_ros.slam import sequences
     from mmchat_ros.slam.backend import TrackingState, open_backend
     from mmchat_ros.slam.settings import OrbParameters, write_settings
+    from mmchat_tools.slam import sequences
 
     folder = tmp_path / 'frames'
     folder.mkdir()

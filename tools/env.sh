@@ -2,6 +2,8 @@
 # Source from bash (`source tools/env.sh`) to work in the environment made by tools/setup.sh; tools/run
 # does it for one command. Safe to source repeatedly. Sets only:
 #   both modes    PATH (.venv/bin first), VIRTUAL_ENV, MMCHAT_ROOT, MMCHAT_MODE,
+#                 PYTHONPATH ends with MMCHAT_ROOT: the offline packages of the checkout
+#                 (mmchat_tools, mmchat_bench) import; mmchat_ros still comes from install/,
 #                 MUJOCO_GL (default egl: offscreen MuJoCo rendering on the CPU, kept if already set)
 #   wheels mode   AMENT_PREFIX_PATH, LD_LIBRARY_PATH, PYTHONPATH, PATH (the package's executables, in
 #                 place of `ros2 run`) for install/mmchat_ros and the ROS 2
@@ -56,6 +58,15 @@ else
   _mmchat_prepend PATH "$_mmchat_prefix/lib/mmchat_ros"     # the executables: mmchat, camera_node, ...
   unset _mmchat_prefix _mmchat_pydir
 fi
+
+# The checkout's offline packages, after everything else (install/ keeps providing mmchat_ros).
+_mmchat_pythonpath=":${PYTHONPATH:-}:"
+while [[ $_mmchat_pythonpath == *":$MMCHAT_ROOT:"* ]]; do
+  _mmchat_pythonpath=${_mmchat_pythonpath/":$MMCHAT_ROOT:"/:}
+done
+_mmchat_pythonpath=${_mmchat_pythonpath#:}; _mmchat_pythonpath=${_mmchat_pythonpath%:}
+export PYTHONPATH=${_mmchat_pythonpath:+$_mmchat_pythonpath:}$MMCHAT_ROOT
+unset _mmchat_pythonpath
 
 export VIRTUAL_ENV=$MMCHAT_ROOT/.venv
 _mmchat_prepend PATH "$VIRTUAL_ENV/bin"

@@ -8,4 +8,7 @@ challenge    one-time spoken challenges (nonce, expiry, single use) checked agai
 policy       the fusion policy, e.g. `face AND liveness AND (voiceprint AND challenge)`
 session      the operator session: expiry, renewal, ended by another face or voice
 store        the enrolment store: SQLite in WAL mode, mode 0600, embeddings only
+enroll, operators   the `mmchat enroll` and `mmchat operators` commands
+config       the shipped parameters (config/robot/auth.yaml) for the commands and the benchmark
+Synthetic liveness sequences for tests and the benchmark: mmchat_tools.auth.liveness_sequences.
 """

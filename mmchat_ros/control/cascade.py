@@ -19,8 +19,8 @@ import numpy as np
 from simple_pid import PID
 
 from mmchat_ros.control.config import CascadeGains, Limits, PidGains
-from mmchat_ros.control.geometry import quat_between, rotation_matrix, rotation_vector, wrap_pi, yaw_of
 from mmchat_ros.control.mixer import Mixer, MixerOutput
+from mmchat_ros.geometry import quat_between, rotation_matrix, rotation_vector, wrap_pi, yaw_of
 from mmchat_ros.vehicle_model import GRAVITY_MPS2, VehicleModel
 
 UP = np.array([0.0, 0.0, 1.0])

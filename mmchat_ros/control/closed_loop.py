@@ -15,9 +15,9 @@ import numpy as np
 from mmchat_ros.control.cascade import CascadeController, StateEstimate
 from mmchat_ros.control.commands import CommandRequest, Decision, Outcome
 from mmchat_ros.control.config import ControllerConfig
-from mmchat_ros.control.geometry import yaw_of
 from mmchat_ros.control.manager import FlightManager
 from mmchat_ros.control.motor_loop import MotorLoop
+from mmchat_ros.geometry import yaw_of
 from mmchat_ros.simulation import Disturbances, Simulator
 
 SHARE = Path(__file__).resolve().parents[2]

@@ -119,15 +119,6 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Authorisation:
-    """The latest operator authentication state (mmchat_ros/AuthState)."""
-
-    operator_id: str
-    authorised: bool
-    expires_s: float
-
-
-@dataclass(frozen=True)
 class Setpoint:
     """What the manager asks of the vehicle interface for one step."""
 

@@ -21,9 +21,9 @@ from pymavlink import mavutil
 
 from mmchat_ros.control.cascade import StateEstimate
 from mmchat_ros.control.commands import AIRBORNE, Mode, OutputKind
-from mmchat_ros.control.geometry import (enu_to_ned, ned_to_enu, quat_enu_flu_from_ned_frd,
-                                         yaw_ned_from_enu)
 from mmchat_ros.control.manager import FlightManager
+from mmchat_ros.geometry import (enu_to_ned, ned_to_enu, quat_enu_flu_from_ned_frd,
+                                 yaw_ned_from_enu)
 
 mavlink = mavutil.mavlink
 

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from mmchat_ros.control.geometry import wrap_pi
+from mmchat_ros.geometry import wrap_pi
 
 #: Below this distance the reference closes in exponentially (time constant SETTLE_S) instead of
 #: braking on the square-root profile, which would chatter at the goal with a discrete step.

@@ -15,7 +15,7 @@ import numpy as np
 from mmchat_ros.control.cascade import StateEstimate
 from mmchat_ros.control.commands import OutputKind, Setpoint
 from mmchat_ros.control.config import Limits
-from mmchat_ros.control.geometry import wrap_pi, yaw_rotation
+from mmchat_ros.geometry import wrap_pi, yaw_rotation
 
 
 @dataclass(frozen=True)

@@ -1,2 +1,3 @@
-"""Detection and tracking (ROS-free): YOLO backends, tracking with re-identification, metrics,
-simulator-rendered training data and engine building. The ROS node is nodes/detector_node.py."""
+"""Detection and tracking (ROS-free): YOLO inference (yolo) and tracking with re-identification.
+The ROS node is nodes/detector_node.py; engine building, training data and metrics are offline
+tools (mmchat_tools.detection)."""

@@ -33,7 +33,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from mmchat_ros.detection import appearance
-from mmchat_ros.detection.backends import Box
+from mmchat_ros.detection.yolo import Box
 
 INFEASIBLE = 1e6
 
@@ -41,6 +41,7 @@ INFEASIBLE = 1e6
 class TrackState(IntEnum):
     """Track states, numbered as in mmchat_ros/Detection."""
 
+    NONE = 0                # no tracker ran (a detection only)
     TENTATIVE = 1
     CONFIRMED = 2
     LOST = 3
@@ -348,7 +349,7 @@ class UltralyticsTracker:
                  new_track_score: float = 0.25, low_score: float = 0.1) -> None:
         from types import SimpleNamespace
 
-        from mmchat_ros.detection.backends import ultralytics
+        from mmchat_ros.detection.yolo import ultralytics
         ultralytics()
         import yaml
         from ultralytics.engine.results import Boxes

@@ -1,5 +1,7 @@
 """Hand gestures from MediaPipe landmarks to safe vehicle commands (ROS-free).
 
+Whether the latest AuthState permits a command: mmchat_ros/authorisation.py.
+
   hand                landmark indices and the Hand record a detector returns
   mediapipe_hands     MediaPipe Hands with configurable, verified model files
   model_files         model file checks (missing, corrupt, wrong kind -> ModelFileError)
@@ -9,9 +11,9 @@
   dynamic_gestures    fingertip path buffer and classifier (circles, swipes, stop, move)
   hysteresis          hold-time filter: a gesture counts once, after being held
   mapping             gesture -> command rules from YAML
-  authorisation       whether the latest AuthState permits a command now
-  engine              frames in, gestures and command requests out
+  pipeline            frames in, gestures and command requests out
   annotate            landmarks and labels drawn on a frame
-  datasets, synthetic_hands, synthetic_paths
-                      training and evaluation data (real CSVs and generated samples)
+
+Training and evaluation data (real CSVs and generated samples) are offline tools:
+mmchat_tools.gestures.
 """

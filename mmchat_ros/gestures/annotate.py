@@ -1,11 +1,11 @@
-"""Draw what the engine saw on a copy of the frame: hands, labels, hold progress, commands."""
+"""Draw what the gesture pipeline saw on a frame copy: hands, labels, hold progress, commands."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from mmchat_ros.gestures.engine import DYNAMIC, EngineSettings, FrameResult, HandGesture
 from mmchat_ros.gestures.hand import CONNECTIONS
+from mmchat_ros.gestures.pipeline import DYNAMIC, FrameResult, HandGesture, PipelineSettings
 
 _COMMANDING = (0, 220, 0)
 _OTHER_HAND = (200, 160, 0)
@@ -13,7 +13,7 @@ _TEXT = (255, 255, 255)
 _ALERT = (0, 0, 255)
 
 
-def _hand(image: np.ndarray, gesture: HandGesture, settings: EngineSettings) -> None:
+def _hand(image: np.ndarray, gesture: HandGesture, settings: PipelineSettings) -> None:
     points = gesture.hand.pixels().astype(int)
     colour = _COMMANDING if gesture.commanding else _OTHER_HAND
     for a, b in CONNECTIONS:
@@ -32,7 +32,7 @@ def _hand(image: np.ndarray, gesture: HandGesture, settings: EngineSettings) -> 
                       _ALERT if gesture.triggered else colour, -1)
 
 
-def annotate(bgr: np.ndarray, result: FrameResult, settings: EngineSettings,
+def annotate(bgr: np.ndarray, result: FrameResult, settings: PipelineSettings,
              command_text: str | None = None) -> np.ndarray:
     """A copy of `bgr` with the hands of `result`, its problem and `command_text` drawn on it."""
     image = np.ascontiguousarray(bgr).copy()

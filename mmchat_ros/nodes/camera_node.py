@@ -3,89 +3,90 @@
 Publishes:
   image_raw   (sensor_msgs/Image, sensor-data QoS)
   camera_info (sensor_msgs/CameraInfo, sensor-data QoS, same header as the image)
+
+A lifecycle node that starts itself (mmchat_ros.lifecycle.ManagedNode): configure loads the
+calibration, activate starts publishing; a source that cannot be opened is retried while active.
 """
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
-from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from mmchat_ros import frame_sources
 from mmchat_ros.calibration import CalibrationError, CameraCalibration
-from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
+from mmchat_ros.diagnostics import ERROR, OK, WARN
+from mmchat_ros.lifecycle import ConfigureError, ManagedNode
 from mmchat_ros.node_main import run_node
-from mmchat_ros.ros_io import SENSOR_QOS, camera_info_msg, image_msg
+from mmchat_ros.parameters import parameter
+from mmchat_ros.ros_io import ENCODINGS, SENSOR_QOS, camera_info_msg, image_msg
 
-ENCODINGS = ('bgr8', 'rgb8', 'mono8')
 
 
-class CameraNode(Node):
+@dataclass(frozen=True)
+class CameraParameters:
+    """Parameters of the camera node."""
+
+    source: str = parameter('test_pattern', 'where frames come from',
+                            choices=frame_sources.SOURCE_KINDS)
+    device: str = parameter('/dev/video0', 'V4L2 device path or index (source v4l2)')
+    path: str = parameter('', 'video file or image folder (source video / folder)')
+    loop: bool = parameter(True, 'restart a video or folder at its end')
+    width: int = parameter(640, 'published width, pixels', minimum=1)
+    height: int = parameter(480, 'published height, pixels', minimum=1)
+    fps: float = parameter(30.0, 'publish rate, Hz', positive=True)
+    encoding: str = parameter('bgr8', 'published image encoding', choices=ENCODINGS)
+    frame_id: str = parameter('camera_optical_frame', 'REP-103 optical frame of the camera')
+    calibration_file: str = parameter('', 'camera_calibration YAML (scaled when its size '
+                                      'differs); empty: ideal pinhole')
+    horizontal_fov_deg: float = parameter(90.0, 'field of view of the ideal pinhole',
+                                          positive=True, maximum=179.0)
+    reopen_period_s: float = parameter(2.0, 'retry period for a source that failed to open',
+                                       positive=True, dynamic=True)
+
+
+class CameraNode(ManagedNode):
     """Publishes frames at a fixed rate; a source that fails is reported and reopened, never fatal."""
+
+    PARAMETERS = CameraParameters
 
     def __init__(self, **kwargs) -> None:
         super().__init__('camera', **kwargs)
-        self._declare('source', 'test_pattern', f"one of {', '.join(frame_sources.SOURCE_KINDS)}")
-        self._declare('device', '/dev/video0', 'V4L2 device path or index (source v4l2)')
-        self._declare('path', '', 'video file or image folder (source video / folder)')
-        self._declare('loop', True, 'restart a video or folder at its end')
-        self._declare('width', 640, 'published width, pixels')
-        self._declare('height', 480, 'published height, pixels')
-        self._declare('fps', 30.0, 'publish rate, Hz')
-        self._declare('encoding', 'bgr8', f"one of {', '.join(ENCODINGS)}")
-        self._declare('frame_id', 'camera_optical_frame', 'REP-103 optical frame of the camera')
-        self._declare('calibration_file', '', 'camera_calibration YAML; empty: ideal pinhole')
-        self._declare('horizontal_fov_deg', 90.0, 'field of view of the ideal pinhole')
-        self._declare('reopen_period_s', 2.0, 'retry period for a source that failed to open')
-
-        self._image_pub = self.create_publisher(Image, 'image_raw', SENSOR_QOS)
-        self._info_pub = self.create_publisher(CameraInfo, 'camera_info', SENSOR_QOS)
-        self._diagnostics = NodeDiagnostics(self)
+        self._image_pub = self.create_lifecycle_publisher(Image, 'image_raw', SENSOR_QOS)
+        self._info_pub = self.create_lifecycle_publisher(CameraInfo, 'camera_info', SENSOR_QOS)
         self._source: frame_sources.FrameSource | None = None
+        self._calibration: CameraCalibration | None = None
         self._next_open_ns = 0
         self._reported_problems = 0
         self._end_reported = False
+        p = self._params.values
+        self._width, self._height = p.width, p.height
+        self._encoding, self._frame_id = p.encoding, p.frame_id
 
-        self._width = self._param('width')
-        self._height = self._param('height')
-        self._encoding = self._param('encoding')
-        self._frame_id = self._param('frame_id')
+    def build(self) -> None:
+        """Load (or make) the calibration; the source opens on the first tick."""
         self._calibration = self._load_calibration()
-        problem = self._configuration_problem()
-        if problem:
-            self.get_logger().error(f'camera not started: {problem}')
-            self._diagnostics.set_status(ERROR, f'not started: {problem}')
-            return
-        self._timer = self.create_timer(1.0 / self._param('fps'), self._tick)
 
-    def _declare(self, name: str, default, description: str) -> None:
-        self.declare_parameter(name, default, ParameterDescriptor(description=description))
+    def start(self) -> None:
+        """Publish at fps."""
+        self.every(1.0 / self._params.values.fps, self._tick)
 
-    def _param(self, name: str):
-        return self.get_parameter(name).value
+    def release(self) -> None:
+        """Close the source."""
+        if self._source is not None:
+            self._source.close()
+            self._source = None
 
-    def _configuration_problem(self) -> str | None:
-        fps = self._param('fps')
-        if not (math.isfinite(fps) and fps > 0):
-            return f'fps must be positive, got {fps}'
-        if self._encoding not in ENCODINGS:
-            return f"encoding '{self._encoding}' is not one of {', '.join(ENCODINGS)}"
-        if self._calibration is None:
-            return 'no usable calibration'
-        return None
-
-    def _load_calibration(self) -> CameraCalibration | None:
-        path = self._param('calibration_file')
+    def _load_calibration(self) -> CameraCalibration:
+        p = self._params.values
+        path = p.calibration_file
         try:
             if not path:
-                return CameraCalibration.pinhole(self._width, self._height,
-                                                 self._param('horizontal_fov_deg'))
+                return CameraCalibration.pinhole(self._width, self._height, p.horizontal_fov_deg)
             calibration = CameraCalibration.from_yaml(path)
         except CalibrationError as exc:
-            self.get_logger().error(str(exc))
-            return None
+            raise ConfigureError(f'no usable calibration: {exc}') from exc
         if (calibration.width, calibration.height) != (self._width, self._height):
             self.get_logger().warning(
                 f'calibration is for {calibration.width}x{calibration.height}, publishing '
@@ -97,19 +98,19 @@ class CameraNode(Node):
         now = self.get_clock().now().nanoseconds
         if now < self._next_open_ns:
             return
-        self._next_open_ns = now + int(self._param('reopen_period_s') * 1e9)
+        p = self._params.values
+        self._next_open_ns = now + int(p.reopen_period_s * 1e9)
         try:
             self._source = frame_sources.open_source(
-                self._param('source'), width=self._width, height=self._height,
-                fps=self._param('fps'), device=str(self._param('device')),
-                path=self._param('path'), loop=self._param('loop'))
+                p.source, width=self._width, height=self._height, fps=p.fps,
+                device=str(p.device), path=p.path, loop=p.loop)
         except frame_sources.SourceError as exc:
-            self.get_logger().error(f'{exc}; retrying every {self._param("reopen_period_s")} s',
+            self.get_logger().error(f'{exc}; retrying every {p.reopen_period_s} s',
                                     throttle_duration_sec=30.0)
             self._diagnostics.set_status(ERROR, str(exc))
             return
-        self.get_logger().info(f"publishing {self._param('source')} frames "
-                               f'{self._width}x{self._height} {self._encoding} at {self._param("fps")} Hz')
+        self.get_logger().info(f'publishing {p.source} frames {self._width}x{self._height} '
+                               f'{self._encoding} at {p.fps} Hz')
         self._diagnostics.set_status(OK, 'publishing')
 
     def _tick(self) -> None:
@@ -136,7 +137,8 @@ class CameraNode(Node):
         source = self._source
         if source.exhausted and not self._end_reported:
             self._end_reported = True
-            self.get_logger().info(f'end of {self._param("source")} after {source.frames_read} frames')
+            self.get_logger().info(
+                f'end of {self._params.values.source} after {source.frames_read} frames')
             self._diagnostics.set_status(OK, 'source finished')
         total = sum(source.problems.values())
         if total > self._reported_problems:
@@ -145,11 +147,6 @@ class CameraNode(Node):
             self.get_logger().warning(f'{total} frames skipped: {summary}', throttle_duration_sec=5.0)
             self._diagnostics.set_status(WARN, f'{total} frames skipped')
             self._diagnostics.set_value('frames skipped', total)
-
-    def destroy_node(self) -> None:
-        if self._source is not None:
-            self._source.close()
-        super().destroy_node()
 
 
 NODE_CLASS = CameraNode

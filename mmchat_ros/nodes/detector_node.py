@@ -16,144 +16,110 @@ stays up, unconfigured, with the reason in the log and on /diagnostics.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import math
 import time
 
-import cv2
 import numpy as np
-from geometry_msgs.msg import Point
-from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.exceptions import ParameterUninitializedException
-from rclpy.lifecycle import State, TransitionCallbackReturn
-from rclpy.parameter import Parameter
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
-from std_msgs.msg import ColorRGBA
-from visualization_msgs.msg import Marker, MarkerArray
+from visualization_msgs.msg import MarkerArray
 
 from mmchat_ros import graph, image_codec
-from mmchat_ros.detection import tracking
-from mmchat_ros.detection.backends import MIN_IMAGE_SIDE_PX, Box, ModelError, YoloDetector
-from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
-from mmchat_ros.lifecycle import AutostartLifecycleNode
+from mmchat_ros.detection import drawing, tracking
+from mmchat_ros.detection.yolo import MIN_IMAGE_SIDE_PX, Box, ModelError, YoloDetector
+from mmchat_ros.diagnostics import ERROR, OK, WARN
+from mmchat_ros.lifecycle import ManagedNode
 from mmchat_ros.msg import Detection, DetectionArray
 from mmchat_ros.node_main import run_node
-from mmchat_ros.ros_io import SENSOR_QOS, bgr_array, image_msg, seconds
+from mmchat_ros.parameters import parameter
+from mmchat_ros.ros_io import (LATEST_FRAME_QOS, SENSOR_QOS, bgr_array, image_msg, outline_markers,
+                               seconds, shown_box)
 
-LATEST_FRAME_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                              reliability=ReliabilityPolicy.BEST_EFFORT)
 DEFAULT_MODEL = 'models/detector/sim_yolo11n_int8.onnx'
-FALLBACK_FOV_DEG = 90.0
 STAMP_JUMP_BACK_S = 1.0      # stamps going back further than this (a replay restarting) reset tracks
 
 
-def track_colour(track_id: int) -> tuple[int, int, int]:
-    """A stable, distinct BGR colour per track (golden-angle hues); grey when untracked."""
-    if track_id < 0:
-        return (200, 200, 200)
-    hue = int((track_id * 137.508) % 180)
-    b, g, r = cv2.cvtColor(np.array([[[hue, 220, 255]]], np.uint8), cv2.COLOR_HSV2BGR)[0, 0]
-    return int(b), int(g), int(r)
+@dataclass(frozen=True)
+class DetectorParameters:
+    """Parameters of the detector node."""
+
+    model: str = parameter(DEFAULT_MODEL, '.pt, .onnx (fp32 or int8) or .engine; relative paths '
+                           'are under the package share directory')
+    conf: float = parameter(0.35, 'lowest detection confidence; with a tracker, lowest confidence '
+                            'that starts a track', minimum=0.0, maximum=1.0)
+    track_low_conf: float = parameter(0.05, 'with a tracker, detections down to this confidence '
+                                      'continue tracks (never start one)', minimum=0.0,
+                                      maximum=1.0)
+    iou: float = parameter(0.5, 'NMS IoU threshold', minimum=0.0, maximum=1.0)
+    imgsz: int = parameter(320, 'inference size, pixels (must match a fixed-size .onnx / .engine)',
+                           minimum=32)
+    classes: tuple[str, ...] = parameter(None, 'class names or ids to keep; unset or [] keeps all',
+                                         array_type='string')
+    device: str = parameter('cpu', "'cpu', or 'cuda:0' for .pt / .engine on an NVIDIA GPU")
+    max_rate_hz: float = parameter(10.0, 'most frames processed per second (wall time); '
+                                   '0: every frame', minimum=0.0, dynamic=True)
+    tracker: str = parameter('reid', 'multi-object tracker (reid: with appearance '
+                           're-identification)', choices=tracking.TRACKERS)
+    annotate: bool = parameter(True, 'publish image_annotated', dynamic=True)
+    marker_depth_m: float = parameter(3.0, 'distance at which boxes are drawn as rviz markers',
+                                      positive=True, dynamic=True)
 
 
-class DetectorNode(AutostartLifecycleNode):
+class DetectorNode(ManagedNode):
     """Runs the detector and tracker on the newest camera frame, at most max_rate_hz times a second."""
+
+    PARAMETERS = DetectorParameters
+    CONFIGURE_ERRORS = (ModelError,)
 
     def __init__(self, **kwargs) -> None:
         super().__init__('detector', **kwargs)
-        p = self._declare
-        p('model', DEFAULT_MODEL, '.pt, .onnx (fp32 or int8) or .engine; relative paths are under the '
-          'package share directory')
-        p('conf', 0.35, 'lowest detection confidence; with a tracker, lowest confidence that starts a track')
-        p('track_low_conf', 0.05, 'with a tracker, detections down to this confidence continue tracks '
-          '(never start one)')
-        p('iou', 0.5, 'NMS IoU threshold')
-        p('imgsz', 320, 'inference size, pixels (must match a fixed-size .onnx / .engine)')
-        self.declare_parameter('classes', Parameter.Type.STRING_ARRAY, ParameterDescriptor(
-            description='class names or ids to keep; unset or [] keeps all'))
-        p('device', 'cpu', "'cpu', or 'cuda:0' for .pt / .engine on an NVIDIA GPU")
-        p('max_rate_hz', 10.0, 'most frames processed per second (wall time); 0: every frame')
-        p('tracker', 'reid', f"one of {', '.join(tracking.TRACKERS)}")
-        p('annotate', True, 'publish image_annotated')
-        p('marker_depth_m', 3.0, 'distance at which boxes are drawn as rviz markers')
-        self._diagnostics = NodeDiagnostics(self)
-        self._diagnostics.set_status(WARN, 'unconfigured')
         self._detector: YoloDetector | None = None
         self._tracker: tracking.Tracker | None = None
         self._camera_info: CameraInfo | None = None
         self._last_run = -math.inf
         self._last_stamp_s: float | None = None
         self._counts = {'processed': 0, 'skipped (rate)': 0, 'bad images': 0, 'inference errors': 0}
-        self._inputs = []
         self._detections_pub = self.create_lifecycle_publisher(DetectionArray, 'detections', 10)
         self._annotated_pub = self.create_lifecycle_publisher(Image, 'image_annotated', SENSOR_QOS)
         self._markers_pub = self.create_lifecycle_publisher(MarkerArray, 'markers', 10)
 
-    def _declare(self, name: str, default, description: str) -> None:
-        self.declare_parameter(name, default, ParameterDescriptor(description=description))
-
-    def _param(self, name: str):
-        return self.get_parameter(name).value
-
-    def _classes(self) -> list[str]:
-        try:
-            return [c for c in self.get_parameter('classes').value if c.strip()]
-        except ParameterUninitializedException:
-            return []
-
     # --- lifecycle -----------------------------------------------------------------------------
 
-    def on_configure(self, state: State) -> TransitionCallbackReturn:
-        """Load the model and make the tracker; failure leaves the node unconfigured."""
-        model = str(self._param('model'))
+    def build(self) -> None:
+        """Load the model and make the tracker."""
+        p = self._params.values
+        model = p.model
         path = graph.share_dir() / model if model and not model.startswith('/') else model
-        try:
-            if self._param('tracker') not in tracking.TRACKERS:
-                raise ModelError(f"tracker '{self._param('tracker')}' is not one of "
-                                 f"{', '.join(tracking.TRACKERS)}")
-            detector = YoloDetector(path, imgsz=self._param('imgsz'), conf=self._detection_conf(),
-                                    iou=self._param('iou'), device=self._param('device'))
-            detector.classes = detector.class_ids(self._classes()) or None
-        except ModelError as exc:
-            self.get_logger().error(f'detector not configured: {exc}')
-            self._diagnostics.set_status(ERROR, f'not configured: {exc}')
-            return TransitionCallbackReturn.FAILURE
+        detector = YoloDetector(path, imgsz=p.imgsz, conf=self._detection_conf(), iou=p.iou,
+                                device=p.device)
+        detector.classes = detector.class_ids([c for c in p.classes if c.strip()]) or None
         self._detector = detector
         self._reset_tracker()
-        self._inputs = [
-            self.create_subscription(Image, 'image', self._on_image, LATEST_FRAME_QOS),
-            self.create_subscription(CameraInfo, 'camera_info', self._on_camera_info, SENSOR_QOS)]
         self._diagnostics.set_value('model', str(path))
         self._diagnostics.set_value('backend', detector.backend)
         self._diagnostics.set_status(OK, f'configured: {detector.backend} model {path}')
         self.get_logger().info(
             f"loaded {path} ({detector.backend}, classes {list(detector.names.values())}), imgsz "
-            f"{detector.imgsz}, tracker {self._param('tracker')}, at most {self._param('max_rate_hz')} Hz")
-        return super().on_configure(state)
+            f'{detector.imgsz}, tracker {p.tracker}, at most {p.max_rate_hz} Hz')
 
-    def on_activate(self, state: State) -> TransitionCallbackReturn:
-        self._diagnostics.set_status(OK, 'active')
-        return super().on_activate(state)
+    def start(self) -> None:
+        """Take frames and camera info."""
+        self.subscribe(Image, 'image', self._on_image, LATEST_FRAME_QOS)
+        self.subscribe(CameraInfo, 'camera_info', self._on_camera_info, SENSOR_QOS)
 
-    def on_deactivate(self, state: State) -> TransitionCallbackReturn:
-        self._diagnostics.set_status(WARN, 'inactive')
-        return super().on_deactivate(state)
-
-    def on_cleanup(self, state: State) -> TransitionCallbackReturn:
-        for subscription in self._inputs:
-            self.destroy_subscription(subscription)
-        self._inputs = []
+    def release(self) -> None:
+        """Drop the model and the tracker."""
         self._detector = self._tracker = None
-        self._diagnostics.set_status(WARN, 'unconfigured')
-        return super().on_cleanup(state)
 
     def _detection_conf(self) -> float:
-        return tracking.detection_conf(self._param('tracker'), self._param('conf'), self._param('track_low_conf'))
+        p = self._params.values
+        return tracking.detection_conf(p.tracker, p.conf, p.track_low_conf)
 
     def _reset_tracker(self) -> None:
-        rate = self._param('max_rate_hz')
-        self._tracker = tracking.make_tracker(self._param('tracker'), rate if rate > 0 else 30.0,
-                                              new_track_score=self._param('conf'),
+        p = self._params.values
+        rate = p.max_rate_hz
+        self._tracker = tracking.make_tracker(p.tracker, rate if rate > 0 else 30.0,
+                                              new_track_score=p.conf,
                                               low_score=self._detection_conf())
         self._last_stamp_s = None
 
@@ -163,9 +129,7 @@ class DetectorNode(AutostartLifecycleNode):
         self._camera_info = msg
 
     def _on_image(self, msg: Image) -> None:
-        if not self._detections_pub.is_activated or self._detector is None:
-            return
-        rate = self._param('max_rate_hz')
+        rate = self._params.values.max_rate_hz
         now = time.monotonic()
         if rate > 0 and now - self._last_run < 1.0 / rate:
             self._count('skipped (rate)')
@@ -193,9 +157,13 @@ class DetectorNode(AutostartLifecycleNode):
         detections = self._track(boxes, image, seconds(msg.header.stamp))
         self._detections_pub.publish(DetectionArray(header=msg.header, image_width=msg.width,
                                                     image_height=msg.height, detections=detections))
-        if self._param('annotate'):
-            self._annotated_pub.publish(image_msg(self._annotate(image, detections), 'bgr8', msg.header))
-        self._markers_pub.publish(self._markers(msg, detections))
+        p = self._params.values
+        shown = [shown_box(d) for d in detections]
+        if p.annotate:
+            self._annotated_pub.publish(image_msg(drawing.annotate(image, shown), 'bgr8',
+                                                  msg.header))
+        outlines = drawing.outlines(shown, self._intrinsics(msg), p.marker_depth_m)
+        self._markers_pub.publish(outline_markers(msg.header, outlines))
         self._count('processed')
         self._diagnostics.record('detections', time.perf_counter() - started)
         self._diagnostics.set_status(OK, 'active')
@@ -221,50 +189,10 @@ class DetectorNode(AutostartLifecycleNode):
             out.append(detection)
         return out
 
-    def _annotate(self, image: np.ndarray, detections: list[Detection]) -> np.ndarray:
-        canvas = image.copy()
-        for d in detections:
-            colour = track_colour(d.track_id)
-            x1, y1 = int(d.center_x_px - d.size_x_px / 2), int(d.center_y_px - d.size_y_px / 2)
-            x2, y2 = int(d.center_x_px + d.size_x_px / 2), int(d.center_y_px + d.size_y_px / 2)
-            lost = d.track_state == Detection.TRACK_LOST
-            cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, 1 if lost else 2)
-            label = d.class_name + (f' #{d.track_id}' if d.track_id >= 0 else '') + \
-                (' lost' if lost else f' {d.score:.2f}')
-            cv2.putText(canvas, label, (x1, max(10, y1 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.35, colour, 1,
-                        cv2.LINE_AA)
-        return canvas
-
-    def _markers(self, image: Image, detections: list[Detection]) -> MarkerArray:
-        fx, fy, cx, cy = self._intrinsics(image)
-        depth = float(self._param('marker_depth_m'))
-        markers = [Marker(header=image.header, ns='detections', action=Marker.DELETEALL)]
-        for i, d in enumerate(detections):
-            b, g, r = track_colour(d.track_id)
-            colour = ColorRGBA(r=r / 255, g=g / 255, b=b / 255, a=0.5 if d.track_state == Detection.TRACK_LOST else 1.0)
-            u1, v1 = d.center_x_px - d.size_x_px / 2, d.center_y_px - d.size_y_px / 2
-            u2, v2 = d.center_x_px + d.size_x_px / 2, d.center_y_px + d.size_y_px / 2
-            corners = [(u1, v1), (u2, v1), (u2, v2), (u1, v2), (u1, v1)]
-            points = [Point(x=(u - cx) / fx * depth, y=(v - cy) / fy * depth, z=depth) for u, v in corners]
-            box = Marker(header=image.header, ns='detections', id=2 * i, type=Marker.LINE_STRIP,
-                         action=Marker.ADD, points=points, color=colour)
-            box.pose.orientation.w = 1.0
-            box.scale.x = 0.02
-            label = Marker(header=image.header, ns='detections', id=2 * i + 1, type=Marker.TEXT_VIEW_FACING,
-                           action=Marker.ADD, color=colour,
-                           text=d.class_name + (f' #{d.track_id}' if d.track_id >= 0 else ''))
-            label.pose.position = Point(x=points[0].x, y=points[0].y - 0.1, z=depth)
-            label.pose.orientation.w = 1.0
-            label.scale.z = 0.15
-            markers += [box, label]
-        return MarkerArray(markers=markers)
-
     def _intrinsics(self, image: Image) -> tuple[float, float, float, float]:
         info = self._camera_info
-        if info is not None and info.width == image.width and info.height == image.height and info.k[0] > 0:
-            return info.k[0], info.k[4], info.k[2], info.k[5]
-        focal = image.width / 2 / math.tan(math.radians(FALLBACK_FOV_DEG) / 2)
-        return focal, focal, image.width / 2, image.height / 2
+        same_size = info is not None and (info.width, info.height) == (image.width, image.height)
+        return drawing.intrinsics(image.width, image.height, info.k if same_size else None)
 
 
 def _detection(x1: float, y1: float, x2: float, y2: float, score: float, class_id: int,

@@ -1,6 +1,6 @@
 """Flight controller node: one controller (mmchat_ros.control) behind three vehicle interfaces.
 
-vehicle_interface:
+vehicle_interface (mmchat_ros.control.vehicle_interface, one protocol for the three):
   sim      motor level: answers every `imu` sample with one `motor_command` stamped like it
            (the simulator's lockstep), running the cascade PID and the mixer.
   mavlink  PX4 / ArduPilot offboard over pymavlink (mavlink.* parameters); the autopilot's
@@ -17,175 +17,196 @@ Publishes: motor_command (mmchat_ros/MotorCommand; sim), cmd_vel (twist), vehicl
 Action: execute_command (mmchat_ros/action/ExecuteCommand): runs a Command to completion with
   feedback (state, distance remaining); cancel = hold position. Action goals come from the API
   unless the Command says otherwise, and pass the same checks as topic commands.
+
+A lifecycle node that starts itself (mmchat_ros.lifecycle.ManagedNode): configure checks the
+settings together and makes the manager and the interface; activate opens the interface and runs
+the loop; deactivate (and shutdown) hands a flying vehicle over: MAVLink asks the autopilot to
+land, twist sends zero velocity.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import math
 import time
 import traceback
 from typing import Any
 
-from geometry_msgs.msg import Point, Pose, Quaternion, Twist, Vector3
+from geometry_msgs.msg import Pose, Twist, Vector3
 from nav_msgs.msg import Odometry
 import numpy as np
-from rcl_interfaces.msg import ParameterDescriptor
+from builtin_interfaces.msg import Time
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
-from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import BatteryState, Imu
 from std_msgs.msg import Header
 
 from mmchat_ros import graph
 from mmchat_ros.action import ExecuteCommand
+from mmchat_ros.authorisation import Authorisation
 from mmchat_ros.control.cascade import CascadeController, StateEstimate
-from mmchat_ros.control.commands import (AIRBORNE, Authorisation, CommandRequest, Decision, Outcome,
-                                         Verb)
+from mmchat_ros.control.commands import AIRBORNE, CommandRequest, Decision, Outcome, Verb
 from mmchat_ros.control.config import PARAMETERS, ConfigError, ControllerConfig
-from mmchat_ros.control.geometry import quat_normalized, rotation_matrix
 from mmchat_ros.control.manager import FlightManager
-from mmchat_ros.control.motor_loop import MotorLoop, MotorOutput
-from mmchat_ros.control.velocity_output import VelocityOutput, VirtualAltitude
-from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
+from mmchat_ros.control.motor_loop import MotorOutput
+from mmchat_ros.control.vehicle_interface import (ImuSample, InterfaceError, MavlinkInterface,
+                                                  MotorInterface, Output, VehicleInterface,
+                                                  VelocityInterface)
+from mmchat_ros.control.velocity_output import VelocityCommand, VelocityOutput
+from mmchat_ros.diagnostics import ERROR, OK, WARN
+from mmchat_ros.geometry import quat_normalized, rotation_matrix
+from mmchat_ros.lifecycle import ConfigureError, ManagedNode
 from mmchat_ros.msg import AuthState, Command, CommandResult, DetectionArray, MotorCommand, VehicleState
 from mmchat_ros.node_main import run_node
-from mmchat_ros.ros_io import SENSOR_QOS, request_from_msg, seconds
+from mmchat_ros.parameters import Declaration, group, parameter
+from mmchat_ros.ros_io import SENSOR_QOS, pose, request_from_msg, seconds, vector3
 from mmchat_ros.vehicle_model import VehicleModel, VehicleModelError
 
 INTERFACES = ('sim', 'mavlink', 'twist')
 
-NODE_PARAMETERS: dict[str, tuple[Any, str]] = {
-    'vehicle_interface': ('sim', f"one of {', '.join(INTERFACES)}"),
-    'vehicle_file': ('sim/vehicles/quadrotor.yaml', 'vehicle model (mass, rotors) for the sim '
-                                                    'interface, relative to the package share'),
-    'state_topic': ('/sim/odom', 'nav_msgs/Odometry state estimate (sim, twist)'),
-    'world_frame': ('odom', 'frame of the state estimate and of GOTO goals'),
-    'world_frame_aliases': (['map'], 'other frame ids accepted as the world frame'),
-    'body_frame': ('base_link', 'frame id of body-relative MOVE_BY commands'),
-    'follow_topic': ('/detections', 'mmchat_ros/DetectionArray with track positions'),
-    'state_publish_hz': (25.0, 'vehicle/state rate (and action feedback rate), Hz'),
-    'setpoint_hz': (20.0, 'control rate of the mavlink and twist interfaces, Hz (>= 10)'),
-    'mavlink.url': ('udpin:0.0.0.0:14540', 'pymavlink connection string of the autopilot'),
-    'mavlink.autopilot': ('auto', 'auto | px4 | ardupilot'),
-    'mavlink.source_system': (245, 'our MAVLink system id'),
-    'mavlink.target_system': (1, "the autopilot's system id"),
-    'mavlink.heartbeat_hz': (2.0, 'rate of our HEARTBEAT (>= 1)'),
-    'mavlink.warmup_s': (1.0, 'setpoint stream before requesting OFFBOARD/GUIDED'),
-    'mavlink.link_timeout_s': (3.0, 'autopilot silent this long: link lost'),
-    'twist.position_kp': (1.0, 'position error -> velocity (1/s)'),
-    'twist.yaw_kp': (1.5, 'heading error -> yaw rate (1/s)'),
-    'twist.planar': (False, 'ground robot: no real height; a virtual one keeps takeoff/land'),
-}
+
+@dataclass(frozen=True)
+class MavlinkGroup:
+    """MAVLink link parameters (mavlink.*)."""
+
+    url: str = parameter('udpin:0.0.0.0:14540', 'pymavlink connection string of the autopilot')
+    autopilot: str = parameter('auto', 'autopilot type', choices=('auto', 'px4', 'ardupilot'))
+    source_system: int = parameter(245, 'our MAVLink system id', minimum=1, maximum=255)
+    target_system: int = parameter(1, "the autopilot's system id", minimum=1, maximum=255)
+    heartbeat_hz: float = parameter(2.0, 'rate of our HEARTBEAT (>= 1)', minimum=1.0)
+    warmup_s: float = parameter(1.0, 'setpoint stream before requesting OFFBOARD/GUIDED',
+                                minimum=0.0)
+    link_timeout_s: float = parameter(3.0, 'autopilot silent this long: link lost', positive=True)
 
 
-class FlightControllerNode(Node):
+@dataclass(frozen=True)
+class TwistGroup:
+    """Velocity-level output parameters (twist.*)."""
+
+    position_kp: float = parameter(1.0, 'position error -> velocity (1/s)', minimum=0.0)
+    yaw_kp: float = parameter(1.5, 'heading error -> yaw rate (1/s)', minimum=0.0)
+    planar: bool = parameter(False, 'ground robot: no real height; a virtual one keeps '
+                             'takeoff/land')
+
+
+@dataclass(frozen=True)
+class FlightControllerParameters:
+    """Parameters of the flight controller node (the controller's own: control.config)."""
+
+    vehicle_interface: str = parameter('sim', 'how the vehicle is commanded', choices=INTERFACES)
+    vehicle_file: str = parameter('sim/vehicles/quadrotor.yaml', 'vehicle model (mass, rotors) '
+                                  'for the sim interface, relative to the package share')
+    state_topic: str = parameter('/sim/odom', 'nav_msgs/Odometry state estimate (sim, twist)')
+    world_frame: str = parameter('odom', 'frame of the state estimate and of GOTO goals')
+    world_frame_aliases: tuple[str, ...] = parameter(
+        ['map'], 'other frame ids accepted as the world frame')
+    body_frame: str = parameter('base_link', 'frame id of body-relative MOVE_BY commands')
+    follow_topic: str = parameter('/detections', 'mmchat_ros/DetectionArray with track positions')
+    state_publish_hz: float = parameter(25.0, 'vehicle/state rate (and action feedback rate), Hz',
+                                        positive=True)
+    setpoint_hz: float = parameter(20.0, 'control rate of the mavlink and twist interfaces, Hz '
+                                   '(>= 10)', positive=True)
+    mavlink: MavlinkGroup = group(MavlinkGroup)
+    twist: TwistGroup = group(TwistGroup)
+
+
+#: The controller's settings (control.config.PARAMETERS), checked together by ControllerConfig.
+CONTROLLER_PARAMETERS = tuple(Declaration(name, default, description)
+                              for name, (default, description) in PARAMETERS.items())
+
+
+class FlightControllerNode(ManagedNode):
     """See the module docstring."""
+
+    PARAMETERS = FlightControllerParameters
+    EXTRA_PARAMETERS = CONTROLLER_PARAMETERS
+    DYNAMIC_TYPING = True                      # a settings file may write 1 for 1.0
+    CONFIGURE_ERRORS = (ConfigError, VehicleModelError, InterfaceError)
 
     def __init__(self, **kwargs) -> None:
         super().__init__('flight_controller', **kwargs)
-        for name, (default, description) in {**NODE_PARAMETERS, **PARAMETERS}.items():
-            self.declare_parameter(name, default, ParameterDescriptor(
-                description=description, dynamic_typing=True))
-        self._diagnostics = NodeDiagnostics(self)
         self._pending: dict[str, tuple[Any, Future]] = {}
         self.manager: FlightManager | None = None
-        problem = self._setup()
-        if problem:
-            self.get_logger().error(f'flight controller not started: {problem}')
-            self._diagnostics.set_status(ERROR, f'not started: {problem}')
+        self._vehicle: VehicleInterface | None = None
+        self._output_pub = None                # the interface's output topic, if it has one
+        self._state_pub = self.create_lifecycle_publisher(VehicleState, 'vehicle/state', 10)
+        self._result_pub = self.create_lifecycle_publisher(CommandResult, 'command_results', 10)
 
-    # ------------------------------------------------------------------------------ set-up
-    def _param(self, name: str) -> Any:
-        return self.get_parameter(name).value
-
-    def _setup(self) -> str | None:
-        try:
-            config = ControllerConfig.from_parameters({k: self._param(k) for k in PARAMETERS})
-        except ConfigError as exc:
-            return str(exc)
-        self._interface = self._param('vehicle_interface')
-        if self._interface not in INTERFACES:
-            return f"vehicle_interface '{self._interface}' is not one of {', '.join(INTERFACES)}"
-        for name in ('state_publish_hz', 'setpoint_hz', 'mavlink.heartbeat_hz'):
-            value = self._param(name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-                return f'{name} must be a positive number, got {value!r}'
-        if self._interface != 'sim' and self._param('setpoint_hz') < 10.0:
-            return 'setpoint_hz must be at least 10 (PX4 drops out of OFFBOARD below 2 Hz)'
-        self._world_frame = self._param('world_frame')
-        world_frames = (self._world_frame, *self._param('world_frame_aliases'))
-        self.manager = FlightManager(config, world_frames=world_frames,
-                                     body_frames=(self._param('body_frame'),), log=self._log)
-        self._config = config
-        problem = {'sim': self._setup_sim, 'mavlink': self._setup_mavlink,
-                   'twist': self._setup_twist}[self._interface]()
-        if problem:
-            self.manager = None
-            return problem
-        self._state_pub = self.create_publisher(VehicleState, 'vehicle/state', 10)
-        self._result_pub = self.create_publisher(CommandResult, 'command_results', 10)
-        self.create_subscription(Command, 'commands', self._on_command, 10)
-        self.create_subscription(AuthState, 'auth/state', self._on_auth, 10)
-        self.create_subscription(Header, 'operator/heartbeat', self._on_heartbeat, 10)
-        self.create_subscription(DetectionArray, self._param('follow_topic'), self._on_targets, 10)
-        self._action = ActionServer(self, ExecuteCommand, 'execute_command',
-                                    execute_callback=self._execute,
-                                    goal_callback=lambda goal: GoalResponse.ACCEPT,
-                                    cancel_callback=self._on_cancel)
-        self.create_timer(1.0 / self._param('state_publish_hz'), self._publish_state)
-        self._diagnostics.set_status(OK, f'{self._interface} interface, {self.manager.mode.name}')
-        self.get_logger().info(f'flight controller up: {self._interface} interface, world frame '
-                               f"'{self._world_frame}', geofence {config.geofence.shape}, "
+    # ------------------------------------------------------------------------------ lifecycle
+    def build(self) -> None:
+        """Check the settings together; make the manager and the vehicle interface."""
+        config = ControllerConfig.from_parameters(self._params.flat(PARAMETERS))
+        p = self._params.values
+        self.manager = FlightManager(config, world_frames=(p.world_frame, *p.world_frame_aliases),
+                                     body_frames=(p.body_frame,), log=self._log)
+        interfaces = {'sim': self._motor_interface, 'mavlink': self._mavlink_interface,
+                      'twist': self._velocity_interface}
+        self._vehicle = interfaces[p.vehicle_interface](config)
+        if not self._vehicle.paced_by_imu and p.setpoint_hz < 10.0:
+            raise ConfigureError('setpoint_hz must be at least 10 (PX4 drops out of OFFBOARD '
+                                 'below 2 Hz)')
+        self.get_logger().info(f'flight controller up: {p.vehicle_interface} interface, world '
+                               f"frame '{p.world_frame}', geofence {config.geofence.shape}, "
                                f'operator authorisation '
                                f"{'required' if config.require_authorised_operator else 'off'}")
-        return None
 
-    def _setup_sim(self) -> str | None:
-        path = graph.share_dir() / self._param('vehicle_file')
-        try:
-            vehicle = VehicleModel.from_yaml(path)
-        except VehicleModelError as exc:
-            return str(exc)
-        cascade = CascadeController(self._config.gains, self._config.limits, vehicle)
-        self._motor_loop = MotorLoop(self.manager, cascade, self._config.position_rate_hz)
-        self._motor_pub = self.create_publisher(MotorCommand, 'motor_command', 10)
-        self._subscribe_state_and_battery()
-        self.create_subscription(Imu, 'imu', self._on_imu, SENSOR_QOS)
-        return None
+    def start(self) -> None:
+        """Open the interface; take the state, commands and goals; run the loop."""
+        p = self._params.values
+        self._vehicle.start(self._now())
+        if self._vehicle.uses_state_topics:
+            self.subscribe(Odometry, p.state_topic, self._on_odometry, 10)
+            self.subscribe(BatteryState, 'battery', self._on_battery, 10)
+        if self._vehicle.paced_by_imu:
+            self.subscribe(Imu, 'imu', self._on_imu, SENSOR_QOS)
+        else:
+            self.every(1.0 / p.setpoint_hz, self._tick)
+        self.subscribe(Command, 'commands', self._on_command, 10)
+        self.subscribe(AuthState, 'auth/state', self._on_auth, 10)
+        self.subscribe(Header, 'operator/heartbeat', self._on_heartbeat, 10)
+        self.subscribe(DetectionArray, p.follow_topic, self._on_targets, 10)
+        self.keep_while_active(
+            ActionServer(self, ExecuteCommand, 'execute_command', execute_callback=self._execute,
+                         goal_callback=lambda goal: GoalResponse.ACCEPT,
+                         cancel_callback=self._on_cancel), ActionServer.destroy)
+        self.every(1.0 / p.state_publish_hz, self._publish_state)
+        self._diagnostics.set_status(OK, f'{p.vehicle_interface} interface, '
+                                         f'{self.manager.mode.name}')
 
-    def _setup_twist(self) -> str | None:
-        self._velocity_output = VelocityOutput(self._config.limits, self._param('twist.position_kp'),
-                                               self._param('twist.yaw_kp'))
-        self._virtual_altitude = VirtualAltitude() if self._param('twist.planar') else None
-        self._twist_pub = self.create_publisher(Twist, 'cmd_vel', 10)
-        self._subscribe_state_and_battery()
-        self._last_tick_s: float | None = None
-        self.create_timer(1.0 / self._param('setpoint_hz'), self._twist_tick)
-        return None
+    def stop(self) -> None:
+        """The controller stops commanding: hand a flying vehicle to what can keep it safe."""
+        estimate = self.manager.estimate
+        if self.manager.mode in AIRBORNE:
+            where = f' at {estimate.position[2]:.1f} m' if estimate is not None else ''
+            self.get_logger().warning(f'stopping in flight{where}: {self._vehicle.handover}')
+        self._send(self._vehicle.close(), self.get_clock().now().to_msg())
 
-    def _setup_mavlink(self) -> str | None:
+    def release(self) -> None:
+        """Drop the manager, the interface and its output topic."""
+        if self._output_pub is not None:
+            self.destroy_publisher(self._output_pub[0])
+            self._output_pub = None
+        self.manager = self._vehicle = None
+
+    def _motor_interface(self, config: ControllerConfig) -> MotorInterface:
+        vehicle = VehicleModel.from_yaml(graph.share_dir() / self._params.values.vehicle_file)
+        self._output_pub = (self.create_publisher(MotorCommand, 'motor_command', 10), _motor_msg)
+        return MotorInterface(self.manager, CascadeController(config.gains, config.limits, vehicle),
+                              config.position_rate_hz)
+
+    def _velocity_interface(self, config: ControllerConfig) -> VelocityInterface:
+        p = self._params.values.twist
+        self._output_pub = (self.create_publisher(Twist, 'cmd_vel', 10), _twist_msg)
+        return VelocityInterface(self.manager, VelocityOutput(config.limits, p.position_kp,
+                                                              p.yaw_kp), p.planar)
+
+    def _mavlink_interface(self, config: ControllerConfig) -> MavlinkInterface:
         # pymavlink loads its message dialect on import: only when this interface is used.
-        from mmchat_ros.control.mavlink_link import LinkSettings, MavlinkLink, MavlinkOffboard
-        autopilot = self._param('mavlink.autopilot')
-        if autopilot not in ('auto', 'px4', 'ardupilot'):
-            return f"mavlink.autopilot '{autopilot}' is not one of auto, px4, ardupilot"
-        settings = LinkSettings(
-            url=self._param('mavlink.url'), autopilot=autopilot,
-            source_system=int(self._param('mavlink.source_system')),
-            target_system=int(self._param('mavlink.target_system')),
-            heartbeat_hz=float(self._param('mavlink.heartbeat_hz')),
-            warmup_s=float(self._param('mavlink.warmup_s')),
-            link_timeout_s=float(self._param('mavlink.link_timeout_s')))
-        try:
-            link = MavlinkLink(settings)
-        except (OSError, ValueError) as exc:
-            return f"cannot open MAVLink connection '{settings.url}': {exc}"
-        self._mavlink = MavlinkOffboard(link, self.manager)
-        self.create_timer(1.0 / self._param('setpoint_hz'), self._mavlink_tick)
-        return None
-
-    def _subscribe_state_and_battery(self) -> None:
-        self.create_subscription(Odometry, self._param('state_topic'), self._on_odometry, 10)
-        self.create_subscription(BatteryState, 'battery', self._on_battery, 10)
+        from mmchat_ros.control.mavlink_link import LinkSettings
+        p = self._params.values.mavlink
+        return MavlinkInterface(self.manager, LinkSettings(
+            url=p.url, autopilot=p.autopilot, source_system=p.source_system,
+            target_system=p.target_system, heartbeat_hz=p.heartbeat_hz, warmup_s=p.warmup_s,
+            link_timeout_s=p.link_timeout_s))
 
     # ------------------------------------------------------------------------------- inputs
     def _now(self) -> float:
@@ -217,9 +238,7 @@ class FlightControllerNode(Node):
             if np.all(np.isfinite(orientation)) else np.full(3, math.nan)
         estimate = StateEstimate(seconds(msg.header.stamp), np.array([p.x, p.y, p.z]), velocity,
                                  orientation, np.array([w.x, w.y, w.z]))
-        if self._interface == 'twist' and self._virtual_altitude is not None:
-            estimate = self._virtual_altitude.apply(estimate)
-        if not self.manager.update_estimate(estimate):
+        if not self.manager.update_estimate(self._vehicle.adjust(estimate)):
             self.get_logger().warning('state estimate with NaN/inf refused',
                                       throttle_duration_sec=2.0)
         self._diagnostics.record('state')
@@ -255,42 +274,34 @@ class FlightControllerNode(Node):
     # ------------------------------------------------------------------------- control loops
     def _on_imu(self, msg: Imu) -> None:
         started = time.perf_counter()
-        t = seconds(msg.header.stamp)
         q, w, a = msg.orientation, msg.angular_velocity, msg.linear_acceleration
         orientation = np.array([q.x, q.y, q.z, q.w])
         if msg.orientation_covariance[0] == -1.0 or not np.all(np.isfinite(orientation)) \
                 or np.linalg.norm(orientation) < 0.5:
             estimate = self.manager.estimate
             orientation = estimate.orientation if estimate is not None else np.array([0, 0, 0, 1.0])
-        try:
-            output = self._motor_loop.on_imu(t, quat_normalized(orientation),
-                                             np.array([w.x, w.y, w.z]), np.array([a.x, a.y, a.z]))
-        except Exception as exc:                       # a controller that throws cannot fly
-            self._controller_failed(exc)
-            output = MotorOutput(False, np.zeros(self._motor_loop.cascade.mixer.rotor_count))
-        command = MotorCommand(header=Header(stamp=msg.header.stamp, frame_id='base_link'),
-                               armed=output.armed, thrust_n=output.thrusts_n.tolist())
-        self._motor_pub.publish(command)
-        self._after_step()
+        sample = ImuSample(seconds(msg.header.stamp), quat_normalized(orientation),
+                           np.array([w.x, w.y, w.z]), np.array([a.x, a.y, a.z]))
+        self._step(sample, msg.header.stamp)
         self._diagnostics.record('control loop', time.perf_counter() - started)
 
-    def _twist_tick(self) -> None:
-        now = self._now()
-        m = self.manager
-        setpoint = m.step(now)
-        command = self._velocity_output.command(setpoint, m.estimate if m.estimate_fresh(now) else None)
-        if self._virtual_altitude is not None:
-            dt = 0.0 if self._last_tick_s is None else min(now - self._last_tick_s, 0.5)
-            self._virtual_altitude.update(float(command.linear[2]), dt)
-            command.linear[2] = 0.0
-        self._last_tick_s = now
-        self._twist_pub.publish(Twist(linear=Vector3(**dict(zip('xyz', command.linear.tolist()))),
-                                      angular=Vector3(z=float(command.yaw_rate))))
+    def _tick(self) -> None:
+        self._step(None, self.get_clock().now().to_msg())
+
+    def _step(self, imu: ImuSample | None, stamp: Time) -> None:
+        """One controller step on the vehicle interface; its output is stamped `stamp`."""
+        try:
+            output = self._vehicle.step(self._now(), imu)
+        except Exception as exc:                       # a controller that throws cannot fly
+            self._controller_failed(exc)
+            output = self._vehicle.halt()
+        self._send(output, stamp)
         self._after_step()
 
-    def _mavlink_tick(self) -> None:
-        self._mavlink.tick(self._now())
-        self._after_step()
+    def _send(self, output: Output, stamp: Time) -> None:
+        if output is not None and self._output_pub is not None and self.context.ok():
+            publisher, message = self._output_pub
+            publisher.publish(message(output, stamp))
 
     def _controller_failed(self, exc: Exception) -> None:
         self.get_logger().error(f'controller error, stopping the motors: {exc!r}\n'
@@ -343,8 +354,7 @@ class FlightControllerNode(Node):
         e = self.manager.estimate
         if e is None:
             return Pose()
-        return Pose(position=Point(**dict(zip('xyz', e.position.tolist()))),
-                    orientation=Quaternion(**dict(zip('xyzw', e.orientation.tolist()))))
+        return pose(e.position, e.orientation)
 
     def _publish_state(self) -> None:
         m = self.manager
@@ -355,14 +365,14 @@ class FlightControllerNode(Node):
                              active_request_id=m.active_request_id)
         state.header.stamp = self.get_clock().now().to_msg()
         # No frame while the estimate is missing or stale: the pose is then only the last known.
-        state.header.frame_id = self._world_frame if m.estimate_fresh(self._now()) else ''
+        state.header.frame_id = self._params.values.world_frame if m.estimate_fresh(self._now()) \
+            else ''
         state.pose = self._pose()
         if m.estimate is not None:
             e = m.estimate
             state.velocity = Twist(
-                linear=Vector3(**dict(zip('xyz', e.velocity.tolist()))),
-                angular=Vector3(**dict(zip('xyz', (rotation_matrix(e.orientation)
-                                                   @ e.angular_velocity).tolist()))))
+                linear=vector3(e.velocity),
+                angular=vector3(rotation_matrix(e.orientation) @ e.angular_velocity))
         self._state_pub.publish(state)
         distance = m.distance_remaining
         for goal_handle, _ in self._pending.values():
@@ -378,29 +388,14 @@ class FlightControllerNode(Node):
         pending = self._pending.get(self.manager.active_request_id)
         return pending[0] if pending else None
 
-    def destroy_node(self) -> None:
-        if self.manager is not None:
-            self._leave_vehicle_safe()
-            self.manager = None                           # once, however often destroy is called
-        super().destroy_node()
 
-    def _leave_vehicle_safe(self) -> None:
-        """The controller ends with this node: hand a flying vehicle to what can keep it safe."""
-        flying = self.manager.mode in AIRBORNE
-        where = f'at {self.manager.estimate.position[2]:.1f} m' if self.manager.estimate else ''
-        if self._interface == 'mavlink':
-            if flying:
-                self.get_logger().warning(f'shutting down in flight {where}: the autopilot lands')
-                self._mavlink.link.land()
-            self._mavlink.link.close()
-        elif self._interface == 'twist':
-            if self.context.ok():
-                self._twist_pub.publish(Twist())          # stop: nothing else commands the base
-            if flying:
-                self.get_logger().warning(f'shutting down in flight {where}: velocity set to zero')
-        elif flying:
-            self.get_logger().warning(f'shutting down in flight {where}: the simulated vehicle has '
-                                      'no autopilot to take over')
+def _motor_msg(output: MotorOutput, stamp: Time) -> MotorCommand:
+    return MotorCommand(header=Header(stamp=stamp, frame_id='base_link'), armed=output.armed,
+                        thrust_n=output.thrusts_n.tolist())
+
+
+def _twist_msg(command: VelocityCommand, stamp: Time) -> Twist:
+    return Twist(linear=vector3(command.linear), angular=Vector3(z=float(command.yaw_rate)))
 
 
 NODE_CLASS = FlightControllerNode

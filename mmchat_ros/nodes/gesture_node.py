@@ -17,164 +17,134 @@ unconfigured, with the reason in the log and on /diagnostics.
 """
 from __future__ import annotations
 
-import copy
-from dataclasses import replace
+from dataclasses import dataclass, replace
 import uuid
 
-from geometry_msgs.msg import Point
-from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.lifecycle import State, TransitionCallbackReturn
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from mmchat_ros import graph
 from mmchat_ros.control.commands import CommandRequest
-from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
-from mmchat_ros.gestures import authorisation
+from mmchat_ros.diagnostics import ERROR, OK, WARN
+from mmchat_ros import authorisation
 from mmchat_ros.gestures.annotate import annotate
-from mmchat_ros.gestures.authorisation import Authorisation
+from mmchat_ros.authorisation import Authorisation
 from mmchat_ros.gestures.dynamic_gestures import DynamicGestureClassifier
-from mmchat_ros.gestures.engine import DYNAMIC, EngineSettings, GestureEngine, HandGesture
 from mmchat_ros.gestures.mapping import GestureMapping, MappingError
 from mmchat_ros.gestures.mediapipe_hands import DetectorSettings, HandDetector
 from mmchat_ros.gestures.model_files import ModelFileError, resolve
+from mmchat_ros.gestures.pipeline import DYNAMIC, GesturePipeline, HandGesture, PipelineSettings
 from mmchat_ros.gestures.static_gestures import StaticGestureClassifier
 from mmchat_ros.image_codec import ImageFormatError
-from mmchat_ros.lifecycle import AutostartLifecycleNode
+from mmchat_ros.lifecycle import ManagedNode
 from mmchat_ros.msg import AuthState, Command, Gesture
 from mmchat_ros.node_main import run_node
-from mmchat_ros.ros_io import SENSOR_QOS, bgr_array, command_msg, image_msg, seconds
+from mmchat_ros.parameters import parameter
+from mmchat_ros.ros_io import (LATEST_FRAME_QOS, SENSOR_QOS, bgr_array, command_msg, image_msg,
+                               point, seconds)
 
-#: Sensor-data QoS keeping one frame: a frame that arrives while one is processed replaces the
-#: waiting one, so the node always works on the latest frame and never on a queue of stale ones.
-LATEST_FRAME_QOS = copy.copy(SENSOR_QOS)
-LATEST_FRAME_QOS.depth = 1
 LOG_THROTTLE_S = 5.0
 
 
-class GestureNode(AutostartLifecycleNode):
-    """Thin ROS adapter around mmchat_ros.gestures.engine.GestureEngine."""
+@dataclass(frozen=True)
+class GestureParameters:
+    """Parameters of the gesture node."""
+
+    palm_detection_model: str = parameter('', "MediaPipe palm detector .tflite; '' = the one "
+                                          'shipped in mediapipe for model_complexity')
+    hand_landmark_model: str = parameter('', "MediaPipe hand landmark .tflite; '' = shipped")
+    static_model: str = parameter('models/gesture/static_mlp.npz',
+                                  'hand shape classifier (.npz); relative paths: package share')
+    dynamic_model: str = parameter(
+        'models/gesture/dynamic_mlp.npz',
+        'fingertip path classifier (.npz); relative paths: package share')
+    mapping_file: str = parameter('config/gesture_mapping.yaml',
+                                  'gesture -> command rules (YAML); relative paths: package share')
+    model_complexity: int = parameter(0, 'MediaPipe hand landmark model: 0 lite, 1 full',
+                                      choices=(0, 1))
+    max_hands: int = parameter(1, 'more hands than this in a frame (two people): frame ignored',
+                               minimum=1)
+    min_detection_confidence: float = parameter(0.6, 'MediaPipe palm detection threshold',
+                                                minimum=0.0, maximum=1.0)
+    min_tracking_confidence: float = parameter(0.5, 'MediaPipe hand tracking threshold',
+                                               minimum=0.0, maximum=1.0)
+    static_min_confidence: float = parameter(0.8, 'hand shape probability needed to count',
+                                             minimum=0.0, maximum=1.0)
+    dynamic_min_confidence: float = parameter(0.8, 'fingertip path probability needed to count',
+                                              minimum=0.0, maximum=1.0)
+    static_hold_s: float = parameter(0.5, 'a hand shape must be held this long to command',
+                                     minimum=0.0)
+    dynamic_hold_s: float = parameter(0.2, 'a circle or swipe must last this long to command',
+                                      minimum=0.0)
+    max_gap_s: float = parameter(0.15, 'a lost hand for up to this long does not end a hold',
+                                 minimum=0.0)
+    path_window_s: float = parameter(0.5, 'time span of the 16-point fingertip path',
+                                     positive=True)
+    image_mirrored: bool = parameter(False, 'frames are mirrored (selfie view); false for a '
+                                     'camera looking at the operator')
+    command_frame_id: str = parameter('base_link', 'frame_id of the commands (relative moves)',
+                                      dynamic=True)
+
+
+class GestureNode(ManagedNode):
+    """Thin ROS adapter around mmchat_ros.gestures.pipeline.GesturePipeline."""
+
+    PARAMETERS = GestureParameters
+    CONFIGURE_ERRORS = (ModelFileError, MappingError, ValueError)
 
     def __init__(self, **kwargs) -> None:
         super().__init__('gesture', **kwargs)
-        self._declare('palm_detection_model', '', "MediaPipe palm detector .tflite; '' = the one "
-                      'shipped in mediapipe for model_complexity')
-        self._declare('hand_landmark_model', '', "MediaPipe hand landmark .tflite; '' = shipped")
-        self._declare('static_model', 'models/gesture/static_mlp.npz',
-                      'hand shape classifier (.npz); relative paths: package share')
-        self._declare('dynamic_model', 'models/gesture/dynamic_mlp.npz',
-                      'fingertip path classifier (.npz); relative paths: package share')
-        self._declare('mapping_file', 'config/gesture_mapping.yaml',
-                      'gesture -> command rules (YAML); relative paths: package share')
-        self._declare('model_complexity', 0, 'MediaPipe hand landmark model: 0 lite, 1 full')
-        self._declare('max_hands', 1, 'more hands than this in a frame (two people): frame ignored')
-        self._declare('min_detection_confidence', 0.6, 'MediaPipe palm detection threshold')
-        self._declare('min_tracking_confidence', 0.5, 'MediaPipe hand tracking threshold')
-        self._declare('static_min_confidence', 0.8, 'hand shape probability needed to count')
-        self._declare('dynamic_min_confidence', 0.8, 'fingertip path probability needed to count')
-        self._declare('static_hold_s', 0.5, 'a hand shape must be held this long to command')
-        self._declare('dynamic_hold_s', 0.2, 'a circle or swipe must last this long to command')
-        self._declare('max_gap_s', 0.15, 'a lost hand for up to this long does not end a hold')
-        self._declare('path_window_s', 0.5, 'time span of the 16-point fingertip path')
-        self._declare('image_mirrored', False, 'frames are mirrored (selfie view); false for a '
-                      'camera looking at the operator')
-        self._declare('command_frame_id', 'base_link', 'frame_id of the commands (relative moves)')
-        self._diagnostics = NodeDiagnostics(self)
-        self._diagnostics.set_status(WARN, 'not configured yet')
-        self._engine: GestureEngine | None = None
+        self._engine: GesturePipeline | None = None
         self._authorisation: Authorisation | None = None
-        self._active = False
         self._counts = {'frames': 0, 'bad images': 0, 'frames ignored': 0, 'commands sent': 0,
                         'commands refused': 0}
-
-    def _declare(self, name: str, default, description: str) -> None:
-        self.declare_parameter(name, default, ParameterDescriptor(description=description))
-
-    def _param(self, name: str):
-        return self.get_parameter(name).value
-
-    # --- lifecycle ----------------------------------------------------------------------------
-
-    def on_configure(self, state: State) -> TransitionCallbackReturn:
-        try:
-            self._engine = self._build_engine()
-        except (ModelFileError, MappingError, ValueError) as exc:
-            self.get_logger().error(f'not configured: {exc}')
-            self._diagnostics.set_status(ERROR, f'not configured: {exc}')
-            return TransitionCallbackReturn.FAILURE
         self._gesture_pub = self.create_lifecycle_publisher(Gesture, 'gestures', 10)
         self._annotated_pub = self.create_lifecycle_publisher(Image, 'image_annotated', SENSOR_QOS)
         self._command_pub = self.create_lifecycle_publisher(Command, 'commands', 10)
-        self._image_sub = self.create_subscription(Image, 'image', self._on_image,
-                                                   LATEST_FRAME_QOS)
-        self._auth_sub = self.create_subscription(AuthState, 'auth/state', self._on_auth, 10)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def build(self) -> None:
+        """Load the hand models, the classifiers and the mapping."""
+        self._engine = self._build_engine()
         paths = self._engine.detector.model_paths
         self._diagnostics.set_value('hand models', ', '.join(str(p) for p in paths.values()))
-        self._diagnostics.set_status(OK, 'configured')
         self.get_logger().info(f"configured: hand models {', '.join(map(str, paths.values()))}")
-        return TransitionCallbackReturn.SUCCESS
 
-    def on_activate(self, state: State) -> TransitionCallbackReturn:
-        self._active = True
-        self._diagnostics.set_status(OK, 'active')
-        return super().on_activate(state)
+    def start(self) -> None:
+        """Take frames and the operator's authorisation."""
+        self.subscribe(Image, 'image', self._on_image, LATEST_FRAME_QOS)
+        self.subscribe(AuthState, 'auth/state', self._on_auth, 10)
 
-    def on_deactivate(self, state: State) -> TransitionCallbackReturn:
-        self._active = False
-        self._diagnostics.set_status(WARN, 'inactive')
-        return super().on_deactivate(state)
+    def release(self) -> None:
+        """Close MediaPipe."""
+        if self._engine is not None:
+            self._engine.detector.close()
+            self._engine = None
 
-    def on_cleanup(self, state: State) -> TransitionCallbackReturn:
-        self._release()
-        self._diagnostics.set_status(WARN, 'not configured')
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_shutdown(self, state: State) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def _release(self) -> None:
-        self._active = False
-        if self._engine is None:
-            return
-        self.destroy_subscription(self._image_sub)
-        self.destroy_subscription(self._auth_sub)
-        for publisher in (self._gesture_pub, self._annotated_pub, self._command_pub):
-            self.destroy_lifecycle_publisher(publisher)
-        self._engine.detector.close()
-        self._engine = None
-
-    def destroy_node(self) -> None:
-        self._release()
-        super().destroy_node()
-
-    def _build_engine(self) -> GestureEngine:
+    def _build_engine(self) -> GesturePipeline:
         share = graph.share_dir()
-        max_hands = self._param('max_hands')
+        p = self._params.values
         detector_settings = DetectorSettings(
-            model_complexity=self._param('model_complexity'),
-            max_num_hands=max_hands + 1,          # one more, to notice a hand too many
-            min_detection_confidence=self._param('min_detection_confidence'),
-            min_tracking_confidence=self._param('min_tracking_confidence'),
-            image_mirrored=self._param('image_mirrored'),
-            palm_detection_model=self._model_path('palm_detection_model', share),
-            hand_landmark_model=self._model_path('hand_landmark_model', share))
-        settings = EngineSettings(
-            max_hands=max_hands,
-            **{name: self._param(name) for name in (
-                'static_min_confidence', 'dynamic_min_confidence', 'static_hold_s',
-                'dynamic_hold_s', 'max_gap_s', 'path_window_s', 'image_mirrored')})
+            model_complexity=p.model_complexity,
+            max_num_hands=p.max_hands + 1,          # one more, to notice a hand too many
+            min_detection_confidence=p.min_detection_confidence,
+            min_tracking_confidence=p.min_tracking_confidence,
+            image_mirrored=p.image_mirrored,
+            palm_detection_model=_model_path(p.palm_detection_model, share),
+            hand_landmark_model=_model_path(p.hand_landmark_model, share))
+        settings = PipelineSettings(
+            max_hands=p.max_hands, static_min_confidence=p.static_min_confidence,
+            dynamic_min_confidence=p.dynamic_min_confidence, static_hold_s=p.static_hold_s,
+            dynamic_hold_s=p.dynamic_hold_s, max_gap_s=p.max_gap_s,
+            path_window_s=p.path_window_s, image_mirrored=p.image_mirrored)
         problem = settings.problem() or detector_settings.problem()
         if problem:
             raise ValueError(problem)
-        shapes = StaticGestureClassifier.from_file(resolve(self._param('static_model'), share))
-        paths = DynamicGestureClassifier.from_file(resolve(self._param('dynamic_model'), share))
-        mapping = GestureMapping.from_yaml(resolve(self._param('mapping_file'), share))
-        return GestureEngine(HandDetector(detector_settings), shapes, paths, mapping, settings)
-
-    def _model_path(self, name: str, share) -> str:
-        value = self._param(name)
-        return str(resolve(value, share)) if value else ''
+        shapes = StaticGestureClassifier.from_file(resolve(p.static_model, share))
+        paths = DynamicGestureClassifier.from_file(resolve(p.dynamic_model, share))
+        mapping = GestureMapping.from_yaml(resolve(p.mapping_file, share))
+        return GesturePipeline(HandDetector(detector_settings), shapes, paths, mapping, settings)
 
     # --- data -----------------------------------------------------------------------------------
 
@@ -182,8 +152,6 @@ class GestureNode(AutostartLifecycleNode):
         self._authorisation = Authorisation(msg.operator_id, msg.authorised, seconds(msg.expires))
 
     def _on_image(self, msg: Image) -> None:
-        if not self._active or self._engine is None:
-            return
         self._counts['frames'] += 1
         try:
             frame = bgr_array(msg)
@@ -227,8 +195,7 @@ class GestureNode(AutostartLifecycleNode):
                        label=gesture.label, confidence=float(gesture.confidence),
                        held_s=float(gesture.held_s), triggered=gesture.triggered,
                        handedness=hand.handedness, handedness_score=hand.handedness_score,
-                       landmarks=[Point(x=float(x), y=float(y), z=float(z))
-                                  for x, y, z in hand.landmarks])
+                       landmarks=[point(xyz) for xyz in hand.landmarks])
 
     def _send(self, gesture: str, request: CommandRequest, image_header: Header) -> str:
         """Publish the command `gesture` asks for when the operator check allows; the text for the
@@ -244,13 +211,18 @@ class GestureNode(AutostartLifecycleNode):
             return f'{what}: refused ({refusal})'
         operator = self._authorisation.operator_id if self._authorisation else ''
         command = command_msg(replace(request, request_id=f'gesture-{uuid.uuid4().hex}',
-                                      frame_id=self._param('command_frame_id'), operator_id=operator),
+                                      frame_id=self._params.values.command_frame_id,
+                                      operator_id=operator),
                               image_header.stamp)
         self._command_pub.publish(command)
         self._counts['commands sent'] += 1
         self._diagnostics.set_value('commands sent', self._counts['commands sent'])
         self.get_logger().info(f'{what} sent for operator {operator!r} ({command.request_id})')
         return f'{what}: sent'
+
+
+def _model_path(value: str, share) -> str:
+    return str(resolve(value, share)) if value else ''
 
 
 NODE_CLASS = GestureNode

@@ -17,16 +17,17 @@ Publishes (under the node's name, e.g. /slam/...):
 Service:
   ~/reset      (std_srvs/Trigger) drop the map and start a new one
 
-Lifecycle (AutostartLifecycleNode): configure checks the ORB parameters, the camera mount and the
-vocabulary (decompressing the shipped one once); a problem leaves the node unconfigured with the
-reason logged. ORB-SLAM3 itself starts on the first camera_info once active (its settings need the
-intrinsics), in a child process (mmchat_ros.slam.backend.IsolatedBackend): if it dies, the odometry
-turns NaN, the error is logged and the next camera_info starts it again. Frames are paced at `fps`:
-a newer frame replaces one still waiting.
+Lifecycle (mmchat_ros.lifecycle.ManagedNode): configure checks the ORB parameters, the camera mount
+and the vocabulary (decompressing the shipped one once); a problem leaves the node unconfigured
+with the reason logged. ORB-SLAM3 itself starts on the first camera_info once active (its settings
+need the intrinsics), in a child process (mmchat_ros.slam.backend.IsolatedBackend): if it dies, the
+odometry turns NaN, the error is logged and the next camera_info starts it again. Frames are paced
+at `fps`: a newer frame replaces one still waiting.
 """
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 import math
 from pathlib import Path
 import shutil
@@ -35,50 +36,31 @@ import time
 
 import cv2
 import numpy as np
-from geometry_msgs.msg import (Point, Pose, PoseStamped, PoseWithCovariance, Quaternion, TransformStamped,
-                               Twist, Vector3)
+from geometry_msgs.msg import PoseStamped, PoseWithCovariance, TransformStamped, Twist
 from nav_msgs.msg import Odometry, Path as PathMsg
-from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.lifecycle import State, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Image, Imu, PointCloud2, PointField
 from std_msgs.msg import Header
 from std_srvs.srv import Trigger
 
 from mmchat_ros import graph
 from mmchat_ros.calibration import CalibrationError, CameraCalibration
-from mmchat_ros.diagnostics import ERROR, OK, WARN, NodeDiagnostics
+from mmchat_ros.diagnostics import ERROR, OK, WARN
 from mmchat_ros.geometry import quaternion_from_matrix, rotation_matrix
 from mmchat_ros.image_codec import ImageFormatError
-from mmchat_ros.lifecycle import AutostartLifecycleNode
+from mmchat_ros.lifecycle import ManagedNode
 from mmchat_ros.msg import SlamState
 from mmchat_ros.node_main import run_node
-from mmchat_ros.ros_io import SENSOR_QOS, image_array, seconds
+from mmchat_ros.parameters import group, parameter
+from mmchat_ros.ros_io import (ENCODINGS, NAN_POSE, SENSOR_QOS, image_array, pose_from_matrix,
+                               quaternion, seconds, vector3)
 from mmchat_ros.slam import vocabulary
 from mmchat_ros.slam.backend import BackendError, TrackingState, open_backend
+from mmchat_ros.slam.bookkeeping import BodyVelocity, MapCloud, SampleBuffer
 from mmchat_ros.slam.poses import invert, optical_from_body
 from mmchat_ros.slam.scale import ScaleEstimator
 from mmchat_ros.slam.session import FrameOutput, SlamSession
 from mmchat_ros.slam.settings import OrbParameters, SettingsError, write_settings
 from mmchat_ros.vehicle_model import VehicleModel, VehicleModelError
-
-ENCODINGS = ('bgr8', 'rgb8', 'mono8')
-ORB_PARAMETERS = {
-    'orb.n_features': (1000, 'ORB features per image'),
-    'orb.scale_factor': (1.2, 'scale between ORB pyramid levels'),
-    'orb.n_levels': (8, 'ORB pyramid levels'),
-    'orb.ini_fast_threshold': (20, 'FAST threshold'),
-    'orb.min_fast_threshold': (7, 'FAST threshold where too few corners are found'),
-}
-SENSOR_MATCH_S = 0.05           # an IMU / altitude sample this close in time to a frame is used
-NAN_POSE = Pose(position=Point(x=math.nan, y=math.nan, z=math.nan),
-                orientation=Quaternion(x=math.nan, y=math.nan, z=math.nan, w=math.nan))
-
-
-def _pose_msg(matrix: np.ndarray) -> Pose:
-    q = quaternion_from_matrix(matrix[:3, :3])
-    return Pose(position=Point(**dict(zip('xyz', map(float, matrix[:3, 3])))),
-                orientation=Quaternion(**dict(zip('xyzw', map(float, q)))))
-
 
 def _cloud(points: np.ndarray, header: Header) -> PointCloud2:
     data = np.ascontiguousarray(points, dtype=np.float32)
@@ -88,54 +70,76 @@ def _cloud(points: np.ndarray, header: Header) -> PointCloud2:
                        point_step=12, row_step=12 * len(data), is_dense=True, data=data.tobytes())
 
 
-class SlamNode(AutostartLifecycleNode):
+@dataclass(frozen=True)
+class OrbGroup:
+    """ORB extractor parameters (orb.*)."""
+
+    n_features: int = parameter(1000, 'ORB features per image', minimum=100, maximum=20000)
+    scale_factor: float = parameter(1.2, 'scale between ORB pyramid levels', minimum=1.0,
+                                    positive=True, maximum=2.0)
+    n_levels: int = parameter(8, 'ORB pyramid levels', minimum=1, maximum=16)
+    ini_fast_threshold: int = parameter(20, 'FAST threshold', minimum=1, maximum=255)
+    min_fast_threshold: int = parameter(7, 'FAST threshold where too few corners are found',
+                                        minimum=1, maximum=255)
+
+
+@dataclass(frozen=True)
+class ScaleGroup:
+    """Metric scale fit parameters (scale.*)."""
+
+    min_climb_m: float = parameter(0.8, 'altitude change while tracking before the scale is '
+                                   'fitted', positive=True)
+    max_residual_fraction: float = parameter(0.1, 'RMS altitude error of a believed fit / the '
+                                             'climb', positive=True)
+
+
+@dataclass(frozen=True)
+class SlamParameters:
+    """Parameters of the SLAM node."""
+
+    backend: str = parameter('orbslam3-python', 'SLAM binding (mmchat_ros.slam.backend.BACKENDS)')
+    vocabulary: str = parameter('', 'DBoW2 text vocabulary (.txt / .txt.gz, absolute or relative '
+                                'to the package share; ORBvoc.txt works); empty: the shipped '
+                                f'{vocabulary.SHIPPED}')
+    fps: float = parameter(20.0, 'camera rate: frames are given to SLAM at most this often',
+                           positive=True, dynamic=True)
+    orb: OrbGroup = group(OrbGroup)
+    vehicle: str = parameter('sim/vehicles/quadrotor.yaml',
+                             'vehicle file with the camera mount (share-relative)')
+    camera: str = parameter('forward', 'the camera of the vehicle file this node sees')
+    map_frame: str = parameter('map', 'REP-105 map frame: metric, z up (once the scale is known)')
+    unscaled_frame: str = parameter('slam_map', 'frame of poses, path and points before the '
+                                    'scale is known')
+    base_frame: str = parameter('base_link', 'body frame of the odometry')
+    publish_tf: bool = parameter(True, 'broadcast map -> camera frame (needs tf2_ros)')
+    scale: ScaleGroup = group(ScaleGroup)
+    max_path_poses: int = parameter(5000, 'poses kept in the published path', minimum=1)
+    max_map_points: int = parameter(30000, 'points kept in the published map cloud', minimum=1,
+                                    dynamic=True)
+    cloud_period_s: float = parameter(1.0, 'map cloud and path publishing period', positive=True)
+
+
+class SlamNode(ManagedNode):
     """Monocular SLAM on the camera stream (see the module doc)."""
+
+    PARAMETERS = SlamParameters
+    CONFIGURE_ERRORS = (SettingsError, VehicleModelError, vocabulary.VocabularyError, OSError)
 
     def __init__(self, **kwargs) -> None:
         super().__init__('slam', **kwargs)
-        p = self._declare
-        p('backend', 'orbslam3-python', 'SLAM binding (mmchat_ros.slam.backend.BACKENDS)')
-        p('vocabulary', '', 'DBoW2 text vocabulary (.txt / .txt.gz, absolute or relative to the '
-          f'package share; ORBvoc.txt works); empty: the shipped {vocabulary.SHIPPED}')
-        p('fps', 20.0, 'camera rate: frames are given to SLAM at most this often')
-        for name, (default, description) in ORB_PARAMETERS.items():
-            p(name, default, description)
-        p('vehicle', 'sim/vehicles/quadrotor.yaml', 'vehicle file with the camera mount (share-relative)')
-        p('camera', 'forward', 'the camera of the vehicle file this node sees')
-        p('map_frame', 'map', 'REP-105 map frame: metric, z up (once the scale is known)')
-        p('unscaled_frame', 'slam_map', 'frame of poses, path and points before the scale is known')
-        p('base_frame', 'base_link', 'body frame of the odometry')
-        p('publish_tf', True, 'broadcast map -> camera frame (needs tf2_ros)')
-        p('scale.min_climb_m', 0.8, 'altitude change while tracking before the scale is fitted')
-        p('scale.max_residual_fraction', 0.1, 'RMS altitude error of a believed fit / the climb')
-        p('max_path_poses', 5000, 'poses kept in the published path')
-        p('max_map_points', 30000, 'points kept in the published map cloud')
-        p('cloud_period_s', 1.0, 'map cloud and path publishing period')
-
-        self._diagnostics = NodeDiagnostics(self)
-        self._state_pub = self.create_publisher(SlamState, '~/state', 10)
-        self._pose_pub = self.create_publisher(PoseStamped, '~/pose', 10)
-        self._odom_pub = self.create_publisher(Odometry, '~/odom', 10)
-        self._path_pub = self.create_publisher(PathMsg, '~/path', 1)
-        self._cloud_pub = self.create_publisher(PointCloud2, '~/map_points', 1)
+        self._state_pub = self.create_lifecycle_publisher(SlamState, '~/state', 10)
+        self._pose_pub = self.create_lifecycle_publisher(PoseStamped, '~/pose', 10)
+        self._odom_pub = self.create_lifecycle_publisher(Odometry, '~/odom', 10)
+        self._path_pub = self.create_lifecycle_publisher(PathMsg, '~/path', 1)
+        self._cloud_pub = self.create_lifecycle_publisher(PointCloud2, '~/map_points', 1)
         self._tf = None
         self._session: SlamSession | None = None
         self._vocabulary: Path | None = None
         self._body_from_camera = np.eye(4)
         self._calibration: CameraCalibration | None = None
-        self._active = False
-        self._inputs: list = []
-        self._loops: list = []
-        self._service = None
         self._settings_dir: Path | None = None
         self._starts = 0
         self._reset_counters()
-
-    def _declare(self, name: str, default, description: str) -> None:
-        self.declare_parameter(name, default, ParameterDescriptor(description=description))
-
-    def _param(self, name: str):
-        return self.get_parameter(name).value
 
     def _reset_counters(self) -> None:
         self._pending: Image | None = None
@@ -145,42 +149,35 @@ class SlamNode(AutostartLifecycleNode):
         self._frames_dropped = 0
         self._odometry_started = False
         self._odometry_valid = False
-        self._raw_path: deque = deque(maxlen=int(self._param('max_path_poses')))
-        self._raw_points = np.zeros((0, 3))
+        self._raw_path: deque = deque(maxlen=self._params.values.max_path_poses)
+        self._cloud = MapCloud()
         self._last_keyframes = 0
-        self._last_body: tuple[float, np.ndarray] | None = None
-        self._velocity = np.zeros(3)
-        self._imu: deque = deque(maxlen=400)
-        self._altitude: deque = deque(maxlen=400)
+        self._velocity = BodyVelocity()
+        self._imu: SampleBuffer[np.ndarray] = SampleBuffer()
+        self._altitude: SampleBuffer[tuple[float, tuple[float, float]]] = SampleBuffer()
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
-    def on_configure(self, state: State) -> TransitionCallbackReturn:
+    def build(self) -> None:
+        """Check the ORB settings and the camera mount, and prepare the vocabulary."""
         share = graph.share_dir()
-        try:
-            self._orb = OrbParameters(**{k.removeprefix('orb.'): self._param(k) for k in ORB_PARAMETERS})
-            self._orb.check()
-            if not self._param('fps') > 0:
-                raise SettingsError(f"fps must be positive, got {self._param('fps')}")
-            vehicle = VehicleModel.from_yaml(share / self._param('vehicle'))
-            mount = vehicle.cameras.get(self._param('camera'))
-            if mount is None:
-                raise VehicleModelError(f"vehicle {vehicle.name} has no camera '{self._param('camera')}' "
-                                        f'(it has {sorted(vehicle.cameras)})')
-            self._body_from_camera = optical_from_body(mount.pitch_deg, mount.position_m)
-            started = time.monotonic()
-            self._vocabulary = vocabulary.prepare(share / (self._param('vocabulary') or vocabulary.SHIPPED))
-        except (SettingsError, VehicleModelError, vocabulary.VocabularyError, OSError) as exc:
-            self.get_logger().error(f'SLAM not configured: {exc}')
-            self._diagnostics.set_status(ERROR, f'not configured: {exc}')
-            return TransitionCallbackReturn.FAILURE
-        self.get_logger().info(f'vocabulary {self._vocabulary} ready in {time.monotonic() - started:.1f} s')
+        p = self._params.values
+        self._orb = OrbParameters(**vars(p.orb))
+        self._orb.check()
+        vehicle = VehicleModel.from_yaml(share / p.vehicle)
+        mount = vehicle.cameras.get(p.camera)
+        if mount is None:
+            raise VehicleModelError(f"vehicle {vehicle.name} has no camera '{p.camera}' "
+                                    f'(it has {sorted(vehicle.cameras)})')
+        self._body_from_camera = optical_from_body(mount.pitch_deg, mount.position_m)
+        started = time.monotonic()
+        self._vocabulary = vocabulary.prepare(share / (p.vocabulary or vocabulary.SHIPPED))
+        self.get_logger().info(
+            f'vocabulary {self._vocabulary} ready in {time.monotonic() - started:.1f} s')
         self._make_tf_broadcaster()
-        self._diagnostics.set_status(OK, 'configured: waiting for camera_info')
-        return TransitionCallbackReturn.SUCCESS
 
     def _make_tf_broadcaster(self) -> None:
-        if not self._param('publish_tf'):
+        if not self._params.values.publish_tf:
             return
         try:
             from tf2_ros import TransformBroadcaster
@@ -190,41 +187,22 @@ class SlamNode(AutostartLifecycleNode):
             return
         self._tf = TransformBroadcaster(self)
 
-    def on_activate(self, state: State) -> TransitionCallbackReturn:
-        self._inputs = [
-            self.create_subscription(CameraInfo, 'camera_info', self._on_camera_info, SENSOR_QOS),
-            self.create_subscription(Image, 'image_raw', self._on_image, SENSOR_QOS),
-            self.create_subscription(Imu, 'imu', self._on_imu, SENSOR_QOS),
-            self.create_subscription(Odometry, 'altitude', self._on_altitude, 10)]
-        period = 1.0 / self._param('fps')
-        self._loops = [self.create_timer(period / 4, self._process_pending),
-                        self.create_timer(self._param('cloud_period_s'), self._publish_map)]
-        self._service = self.create_service(Trigger, '~/reset', self._on_reset)
-        self._active = True
-        return super().on_activate(state)
+    def start(self) -> None:
+        """Take camera info, frames, attitude and altitude; pace and publish; serve ~/reset."""
+        p = self._params.values
+        self.subscribe(CameraInfo, 'camera_info', self._on_camera_info, SENSOR_QOS)
+        self.subscribe(Image, 'image_raw', self._on_image, SENSOR_QOS)
+        self.subscribe(Imu, 'imu', self._on_imu, SENSOR_QOS)
+        self.subscribe(Odometry, 'altitude', self._on_altitude, 10)
+        self.every(0.25 / p.fps, self._process_pending)
+        self.every(p.cloud_period_s, self._publish_map)
+        self.serve(Trigger, '~/reset', self._on_reset)
+        self._diagnostics.set_status(OK, 'active: waiting for camera_info')
 
-    def on_deactivate(self, state: State) -> TransitionCallbackReturn:
-        self._active = False
-        for sub in self._inputs:
-            self.destroy_subscription(sub)
-        for timer in self._loops:
-            self.destroy_timer(timer)
-        if self._service is not None:
-            self.destroy_service(self._service)
-        self._inputs, self._loops, self._service = [], [], None
-        return super().on_deactivate(state)
-
-    def on_cleanup(self, state: State) -> TransitionCallbackReturn:
+    def release(self) -> None:
+        """Stop ORB-SLAM3 and drop the TF broadcaster."""
         self._close_session()
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_shutdown(self, state: State) -> TransitionCallbackReturn:
-        self._close_session()
-        return TransitionCallbackReturn.SUCCESS
-
-    def destroy_node(self) -> None:
-        self._close_session()
-        super().destroy_node()
+        self._tf = None
 
     def _close_session(self) -> None:
         if self._session is not None:
@@ -238,40 +216,41 @@ class SlamNode(AutostartLifecycleNode):
     # --- inputs ------------------------------------------------------------------------------------
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
-        if self._session is not None or not self._active:
+        if self._session is not None:
             return
         try:
             calibration = CameraCalibration(width=msg.width, height=msg.height, k=list(msg.k),
                                             d=list(msg.d), distortion_model=msg.distortion_model or 'plumb_bob')
             self._settings_dir = Path(tempfile.mkdtemp(prefix='mmchat_slam_'))
-            settings = write_settings(self._settings_dir / 'orbslam3.yaml', calibration,
-                                      self._param('fps'), self._orb)
+            p = self._params.values
+            settings = write_settings(self._settings_dir / 'orbslam3.yaml', calibration, p.fps,
+                                      self._orb)
             started = time.monotonic()
-            backend = open_backend(self._param('backend'), self._vocabulary, settings)
+            backend = open_backend(p.backend, self._vocabulary, settings)
         except (CalibrationError, SettingsError, BackendError) as exc:
             self.get_logger().error(f'cannot start SLAM from camera_info: {exc}', throttle_duration_sec=10.0)
             self._diagnostics.set_status(ERROR, f'cannot start: {exc}')
             return
-        scale = ScaleEstimator(self._body_from_camera, min_climb_m=self._param('scale.min_climb_m'),
-                               max_residual_fraction=self._param('scale.max_residual_fraction'))
+        scale = ScaleEstimator(self._body_from_camera, min_climb_m=p.scale.min_climb_m,
+                               max_residual_fraction=p.scale.max_residual_fraction)
         self._session = SlamSession(backend, scale)
         self._calibration = calibration
         self._starts += 1
         self._diagnostics.set_value('SLAM starts', self._starts)
-        self.get_logger().info(f"{self._param('backend')} started in {time.monotonic() - started:.1f} s "
-                               f'for {msg.width}x{msg.height} at {self._param("fps")} Hz')
+        self.get_logger().info(f'{p.backend} started in {time.monotonic() - started:.1f} s '
+                               f'for {msg.width}x{msg.height} at {p.fps} Hz')
         self._diagnostics.set_status(OK, 'initialising')
 
     def _on_imu(self, msg: Imu) -> None:
         q = msg.orientation
         values = (q.x, q.y, q.z, q.w)
         if all(math.isfinite(v) for v in values) and any(values):
-            self._imu.append((seconds(msg.header.stamp), rotation_matrix(values)))
+            self._imu.add(seconds(msg.header.stamp), rotation_matrix(values))
 
     def _on_altitude(self, msg: Odometry) -> None:
         p = msg.pose.pose.position
         if all(math.isfinite(v) for v in (p.x, p.y, p.z)):
-            self._altitude.append((seconds(msg.header.stamp), p.z, (p.x, p.y)))
+            self._altitude.add(seconds(msg.header.stamp), (p.z, (p.x, p.y)))
 
     def _reject(self, reason: str) -> None:
         self._frames_rejected += 1
@@ -296,19 +275,13 @@ class SlamNode(AutostartLifecycleNode):
         self._pending = msg
         self._process_pending()
 
-    def _nearest(self, samples: deque, t: float):
-        if not samples:
-            return None
-        best = min(samples, key=lambda s: abs(s[0] - t))
-        return best if abs(best[0] - t) <= SENSOR_MATCH_S else None
-
     # --- processing --------------------------------------------------------------------------------
 
     def _process_pending(self) -> None:
         if self._pending is None or self._session is None:
             return
         now = time.monotonic()
-        if now - self._last_processed_wall < 0.95 / self._param('fps'):
+        if now - self._last_processed_wall < 0.95 / self._params.values.fps:
             return
         msg, self._pending = self._pending, None
         stamp = seconds(msg.header.stamp)
@@ -323,8 +296,8 @@ class SlamNode(AutostartLifecycleNode):
         grey = pixels if pixels.ndim == 2 else cv2.cvtColor(
             pixels, cv2.COLOR_RGB2GRAY if msg.encoding == 'rgb8' else cv2.COLOR_BGR2GRAY)
         self._last_processed_wall, self._last_stamp = now, stamp
-        imu, altitude = self._nearest(self._imu, stamp), self._nearest(self._altitude, stamp)
-        body = (imu[1], altitude[1], altitude[2]) if imu and altitude else None
+        attitude, altitude = self._imu.nearest(stamp), self._altitude.nearest(stamp)
+        body = (attitude, *altitude) if attitude is not None and altitude is not None else None
         try:
             out = self._session.process(grey, stamp, body)
         except BackendError as exc:
@@ -344,25 +317,28 @@ class SlamNode(AutostartLifecycleNode):
         if self._odometry_started:
             self._odometry_valid = False
             self._odom_pub.publish(Odometry(
-                header=Header(stamp=header.stamp, frame_id=self._param('map_frame')),
-                child_frame_id=self._param('base_frame'), pose=PoseWithCovariance(pose=NAN_POSE)))
+                header=Header(stamp=header.stamp, frame_id=self._params.values.map_frame),
+                child_frame_id=self._params.values.base_frame,
+                pose=PoseWithCovariance(pose=NAN_POSE)))
         self._close_session()
 
     def _publish_frame(self, out: FrameOutput, image_header: Header) -> None:
         if out.new_map:
             self._raw_path.clear()
-            self._raw_points = np.zeros((0, 3))
-            self._last_body = None
+            self._cloud.clear()
+            self._velocity.forget_pose()
             self.get_logger().info(f'map {self._session.maps} initialised')
         map_header = Header(stamp=image_header.stamp, frame_id=self._output_frame(out.scale_known))
         if out.map_from_camera is not None:
             self._raw_path.append((image_header.stamp, out.slam_from_camera))
-            self._pose_pub.publish(PoseStamped(header=map_header, pose=_pose_msg(out.map_from_camera)))
+            self._pose_pub.publish(PoseStamped(header=map_header,
+                                               pose=pose_from_matrix(out.map_from_camera)))
             self._broadcast_tf(out.map_from_camera, map_header, image_header.frame_id)
             if out.keyframes != self._last_keyframes and len(out.slam_points):
-                self._add_map_points(out.slam_points)
+                self._cloud.add(out.slam_points, self._params.values.max_map_points)
         self._last_keyframes = out.keyframes
-        self._publish_odometry(out, Header(stamp=image_header.stamp, frame_id=self._param('map_frame')))
+        self._publish_odometry(out, Header(stamp=image_header.stamp,
+                                           frame_id=self._params.values.map_frame))
         self._publish_state(out, map_header)
         self._diagnostics.set_status(
             OK if out.state == TrackingState.OK else WARN,
@@ -370,37 +346,32 @@ class SlamNode(AutostartLifecycleNode):
             f"scale {'%.3f' % out.scale if out.scale_known else 'unknown'}")
 
     def _output_frame(self, scale_known: bool) -> str:
-        return self._param('map_frame' if scale_known else 'unscaled_frame')
+        p = self._params.values
+        return p.map_frame if scale_known else p.unscaled_frame
 
     def _broadcast_tf(self, pose: np.ndarray, header: Header, camera_frame: str) -> None:
         if self._tf is None:
             return
-        q = quaternion_from_matrix(pose[:3, :3])
         transform = TransformStamped(header=header)
         transform.child_frame_id = camera_frame or 'camera_optical_frame'
-        transform.transform.translation = Vector3(**dict(zip('xyz', map(float, pose[:3, 3]))))
-        transform.transform.rotation = Quaternion(**dict(zip('xyzw', map(float, q))))
+        transform.transform.translation = vector3(pose[:3, 3])
+        transform.transform.rotation = quaternion(quaternion_from_matrix(pose[:3, :3]))
         self._tf.sendTransform(transform)
 
     def _publish_odometry(self, out: FrameOutput, header: Header) -> None:
         valid = out.map_from_camera is not None and out.scale_known
-        odometry = Odometry(header=header, child_frame_id=self._param('base_frame'))
+        odometry = Odometry(header=header, child_frame_id=self._params.values.base_frame)
         if valid:
             body = out.map_from_camera @ invert(self._body_from_camera)
-            t = seconds(header.stamp)
-            if self._last_body is not None and t > self._last_body[0]:
-                world_velocity = (body[:3, 3] - self._last_body[1][:3, 3]) / (t - self._last_body[0])
-                self._velocity = 0.5 * self._velocity + 0.5 * (body[:3, :3].T @ world_velocity)
-            self._last_body = (t, body)
-            odometry.pose.pose = _pose_msg(body)
-            odometry.twist.twist = Twist(linear=Vector3(**dict(zip('xyz', map(float, self._velocity)))))
+            velocity = self._velocity.update(seconds(header.stamp), body)
+            odometry.pose.pose = pose_from_matrix(body)
+            odometry.twist.twist = Twist(linear=vector3(velocity))
             self._odometry_started = True
         elif self._odometry_started:
-            self._last_body = None
-            self._velocity = np.zeros(3)
+            self._velocity.reset()
             odometry.pose.pose = NAN_POSE
-            odometry.twist.twist = Twist(linear=Vector3(x=math.nan, y=math.nan, z=math.nan),
-                                         angular=Vector3(x=math.nan, y=math.nan, z=math.nan))
+            odometry.twist.twist = Twist(linear=vector3([math.nan] * 3),
+                                         angular=vector3([math.nan] * 3))
         else:
             return                          # nothing valid yet: stay silent
         self._odometry_valid = valid
@@ -408,30 +379,25 @@ class SlamNode(AutostartLifecycleNode):
 
     def _publish_state(self, out: FrameOutput, header: Header) -> None:
         self._state_pub.publish(SlamState(
-            header=header, tracking_state=int(out.state), map_points=len(self._raw_points),
+            header=header, tracking_state=int(out.state), map_points=len(self._cloud),
             keyframes=out.keyframes, maps=self._session.maps, resets=self._session.resets,
             scale_known=out.scale_known, scale=float(out.scale),
             tracked_map_points=len(out.tracked_points), frames_processed=self._session.frames,
             frames_rejected=self._frames_rejected, odometry_valid=self._odometry_valid))
-
-    def _add_map_points(self, points: np.ndarray) -> None:
-        """Keep the points a new keyframe sees (exact repeats of one map point dropped)."""
-        merged = np.concatenate([self._raw_points, points])
-        _, first = np.unique(np.round(merged, 6), axis=0, return_index=True)
-        self._raw_points = merged[np.sort(first)][-int(self._param('max_map_points')):]
 
     def _publish_map(self) -> None:
         if self._session is None or not self._raw_path:
             return
         anchor = self._session.anchor
         header = Header(stamp=self._raw_path[-1][0], frame_id=self._output_frame(anchor is not None))
-        points = anchor.apply_points(self._raw_points) if anchor is not None else self._raw_points
+        points = self._cloud.points
+        points = anchor.apply_points(points) if anchor is not None else points
         self._cloud_pub.publish(_cloud(points, header))
         path = PathMsg(header=header)
         for stamp, raw in self._raw_path:
             pose = anchor.apply_pose(raw) if anchor is not None else raw
             path.poses.append(PoseStamped(header=Header(stamp=stamp, frame_id=header.frame_id),
-                                          pose=_pose_msg(pose)))
+                                          pose=pose_from_matrix(pose)))
         self._path_pub.publish(path)
 
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
@@ -445,7 +411,7 @@ class SlamNode(AutostartLifecycleNode):
             response.success, response.message = False, f'SLAM failed: {exc}'
             return response
         self._raw_path.clear()
-        self._raw_points = np.zeros((0, 3))
+        self._cloud.clear()
         self.get_logger().info('map reset on request')
         response.success, response.message = True, f'map reset ({self._session.resets} resets so far)'
         return response

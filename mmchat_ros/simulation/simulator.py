@@ -16,7 +16,8 @@ import numpy as np
 os.environ.setdefault('MUJOCO_GL', 'egl')
 import mujoco  # noqa: E402  (reads MUJOCO_GL at import)
 
-from mmchat_ros.geometry import quaternion_from_rotation_vector, quaternion_multiply  # noqa: E402
+from mmchat_ros.geometry import (quat_from_yaw, quaternion_from_rotation_vector,  # noqa: E402
+                                 quaternion_multiply, quaternion_wxyz, quaternion_xyzw)
 from mmchat_ros.simulation import mjcf  # noqa: E402
 from mmchat_ros.simulation.world import World  # noqa: E402
 from mmchat_ros.vehicle_model import VehicleModel  # noqa: E402
@@ -153,13 +154,12 @@ class Simulator:
         for target, mocap in zip(self.world.targets, self._target_bodies):
             (x, y), yaw, _ = target.path.pose(self.time_s)
             self.data.mocap_pos[mocap] = (x, y, 0.0)
-            self.data.mocap_quat[mocap] = (math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2))
+            self.data.mocap_quat[mocap] = quaternion_wxyz(quat_from_yaw(yaw))
 
     def truth(self) -> VehicleTruth:
         """The exact state of the vehicle."""
-        w, x, y, z = self.data.qpos[3:7]
         return VehicleTruth(position_m=self.data.qpos[:3].copy(),
-                            quaternion_xyzw=np.array([x, y, z, w]),
+                            quaternion_xyzw=quaternion_xyzw(self.data.qpos[3:7]),
                             velocity_mps=self.data.qvel[:3].copy(),
                             angular_velocity_rps=self.data.qvel[3:6].copy())
 

@@ -1,3 +1,4 @@
-"""Monocular visual SLAM, ROS-free: the binding wrapper (backend), ORB-SLAM3 settings, DBoW2
-vocabularies, metric scale from altitude and attitude, rendered sequences, datasets, metrics and the
-offline runner. The ROS side is mmchat_ros.nodes.slam_node."""
+"""Monocular visual SLAM, ROS-free: the binding wrapper (backend), ORB-SLAM3 settings, vocabulary
+checks, metric scale from altitude and attitude and the tracking session. The ROS side is
+mmchat_ros.nodes.slam_node; vocabulary training, sequences, datasets, metrics and the offline runner
+are offline tools (mmchat_tools.slam)."""

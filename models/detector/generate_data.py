@@ -5,7 +5,7 @@
         --train 2400 --val 400 --seed 0
 
 Both worlds in turn, a new texture seed and target layout every --per-scene images; boxes from
-MuJoCo segmentation (see mmchat_ros/detection/sim_data.py). The validation split uses seed + 1.
+MuJoCo segmentation (see mmchat_tools/detection/sim_data.py). The validation split uses seed + 1.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import sys
 from tqdm import tqdm
 
 from mmchat_ros import graph
-from mmchat_ros.detection import sim_data
+from mmchat_tools.detection import sim_data
 
 DEFAULT_OUT = Path.home() / '.cache' / 'mmchat_ros' / 'detector_data'
 

@@ -26,7 +26,7 @@ import time
 import torch
 import yaml
 
-from mmchat_ros.detection.backends import ultralytics
+from mmchat_ros.detection.yolo import ultralytics
 
 HERE = Path(__file__).resolve().parent
 

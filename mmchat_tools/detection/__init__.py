@@ -1,0 +1,1 @@
+"""Offline detection tools: engine building, simulator-rendered data, evaluation metrics."""

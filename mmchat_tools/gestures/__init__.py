@@ -1,0 +1,1 @@
+"""Offline gesture data: the real datasets and generated hands and fingertip paths."""

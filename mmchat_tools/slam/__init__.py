@@ -1,0 +1,2 @@
+"""Offline SLAM tools: vocabulary training, rendered sequences, dataset readers, ATE, the
+offline runner."""
