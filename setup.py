@@ -1,4 +1,4 @@
-"""pip install of the pure-Python part of mmchat_ros, for a machine where the interfaces are already built.
+"""pip install of the pure-Python part of mmchat_ros, where the interfaces are already built.
 
 colcon ignores this file (package.xml says ament_cmake); the development set-up is tools/setup.sh.
 The console scripts are the executables listed in config/executables.txt (`name module:function`).

@@ -31,8 +31,10 @@ def _gazebo_and_nodes(context):
                   parameters=[{'config_file': os.path.join(share, 'sim', 'gazebo', 'bridge.yaml'),
                                'use_sim_time': True}])
     # The quadrotor's MulticopterVelocityControl ignores cmd_vel until it is enabled.
-    enable = ExecuteProcess(cmd=['ros2', 'topic', 'pub', '--once', '--wait-matching-subscriptions', '1',
-                                 '/gazebo/enable_velocity_control', 'std_msgs/msg/Bool', '{data: true}'])
+    enable = ExecuteProcess(cmd=['ros2', 'topic', 'pub', '--once',
+                                 '--wait-matching-subscriptions', '1',
+                                 '/gazebo/enable_velocity_control', 'std_msgs/msg/Bool',
+                                 '{data: true}'])
     nodes = [Node(**arguments) for arguments in launch_node_arguments(load_profile('gazebo'))]
     return [gz_sim, bridge, enable, *nodes]
 

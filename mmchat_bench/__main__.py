@@ -1,5 +1,6 @@
 """Run benchmarks and write their reports.
 
+Usage:
     python -m mmchat_bench transport [--duration 20] [--out bench/results]
     python -m mmchat_bench all
 """

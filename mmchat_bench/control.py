@@ -309,7 +309,8 @@ def run(args: argparse.Namespace) -> int:
                 'results': numbers, 'goals': goals,
                 'elapsed_s': round(time.monotonic() - started, 1), 'description': __doc__}
     write_json(args.out / 'control.json', document)
-    print(f"hover RMS {numbers['hover_rms_m'] * 100:.2f} cm (max {numbers['hover_max_m'] * 100:.1f})")
+    print(f"hover RMS {numbers['hover_rms_m'] * 100:.2f} cm "
+          f"(max {numbers['hover_max_m'] * 100:.1f})")
     for key in ('altitude_step', 'lateral_step'):
         s = numbers[key]
         print(f"{key}: rise {s['rise_time_s']:.2f} s, overshoot {s['overshoot'] * 100:.1f} %, "

@@ -57,10 +57,13 @@ PROFILE_IMAGES = 20                            # images per model in the operato
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `python -m mmchat_bench detector`."""
     parser.add_argument('--models', type=Path, help='model folder (default: models/detector)')
-    parser.add_argument('--stem', default='sim_yolo11n', help='<stem>.pt, <stem>.onnx, <stem>_int8.onnx')
+    parser.add_argument('--stem', default='sim_yolo11n',
+                        help='<stem>.pt, <stem>.onnx, <stem>_int8.onnx')
     parser.add_argument('--val-images', type=int, default=400, help='held-out images')
-    parser.add_argument('--speed-images', type=int, default=60, help='images per model in the speed pass')
-    parser.add_argument('--latency-frames', type=int, default=60, help='frames per node latency case')
+    parser.add_argument('--speed-images', type=int, default=60,
+                        help='images per model in the speed pass')
+    parser.add_argument('--latency-frames', type=int, default=60,
+                        help='frames per node latency case')
     parser.add_argument('--sizes', type=int, nargs='+', default=[320, 640], help='node imgsz cases')
     parser.add_argument('--trackers', nargs='+', default=['reid', 'bytetrack', 'botsort'])
 
@@ -119,7 +122,7 @@ def held_out_set(root: Path, count: int, share: Path):
 # --- accuracy and speed --------------------------------------------------------------------------
 
 def accuracy(models: dict[str, Path], images: list, truths: list) -> dict[str, Any]:
-    """mAP of each model on the held-out images."""
+    """Mean average precision (mAP) of each model on the held-out images."""
     from mmchat_tools.detection.metrics import ImageDetections, detection_map
     from mmchat_tools.detection.sim_data import CLASS_NAMES
 
@@ -134,7 +137,8 @@ def accuracy(models: dict[str, Path], images: list, truths: list) -> dict[str, A
                                                np.array([b.class_id for b in boxes], int)))
         result = detection_map(predictions, truths, CLASS_NAMES)
         out[name] = {'map50': round(result['map50'], 4), 'map50_95': round(result['map50_95'], 4),
-                     'per_class': {c: {k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}
+                     'per_class': {c: {k: round(v, 4) if isinstance(v, float) else v
+                                       for k, v in r.items()}
                                    for c, r in result['per_class'].items()},
                      'images': len(images),
                      'instances': int(sum(len(t.classes) for t in truths))}
@@ -142,11 +146,15 @@ def accuracy(models: dict[str, Path], images: list, truths: list) -> dict[str, A
 
 
 def speed(models: dict[str, Path], images: list) -> dict[str, Any]:
-    """Time per image of each model through the detector (Ultralytics pre/post-processing included,
-    default threads), then the two ONNX models alone (`model_runs`, `operator_times`)."""
+    """Time per image of each model, through the detector and then on ONNX Runtime alone.
+
+    Through the detector: Ultralytics pre/post-processing included, default threads. Then the two
+    ONNX models alone (`model_runs`, `operator_times`).
+    """
     from mmchat_tools.detection.build_engine import letterbox
 
-    detectors = {name: load_detector(path, ACCURACY_CONF, ACCURACY_IOU) for name, path in models.items()}
+    detectors = {name: load_detector(path, ACCURACY_CONF, ACCURACY_IOU)
+                 for name, path in models.items()}
     for detector in detectors.values():                      # warm-up
         for image in images[:5]:
             detector.detect(image)
@@ -159,8 +167,10 @@ def speed(models: dict[str, Path], images: list) -> dict[str, Any]:
             total_ms[name].append((time.perf_counter() - started) * 1e3)
             run_ms[name].append(detector.last_speed_ms['inference'])
     out: dict[str, Any] = {
-        name: {'end_to_end_ms_p50': _p(total_ms[name], 50), 'end_to_end_ms_p95': _p(total_ms[name], 95),
-               'inference_ms_p50': _p(run_ms[name], 50), 'samples_end_to_end_ms': _rounded_list(total_ms[name])}
+        name: {'end_to_end_ms_p50': _p(total_ms[name], 50),
+               'end_to_end_ms_p95': _p(total_ms[name], 95),
+               'inference_ms_p50': _p(run_ms[name], 50),
+               'samples_end_to_end_ms': _rounded_list(total_ms[name])}
         for name in models}
     onnx_models = {name: models[name] for name in ('onnxruntime fp32', 'onnxruntime int8')}
     inputs = [letterbox(image, 320) for image in images]
@@ -175,7 +185,10 @@ def speed(models: dict[str, Path], images: list) -> dict[str, Any]:
 
 
 def _onnx_session(model: Path, threads: int, profile_prefix: Path | None = None):
-    """An ONNX Runtime CPU session on `threads` threads (0: one per core), profiling if given a prefix."""
+    """An ONNX Runtime CPU session on `threads` threads (0: one per core).
+
+    It profiles into files starting with `profile_prefix` if one is given.
+    """
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -187,9 +200,12 @@ def _onnx_session(model: Path, threads: int, profile_prefix: Path | None = None)
 
 
 def model_runs(models: dict[str, Path], inputs: list[np.ndarray], threads: int) -> dict[str, Any]:
-    """Wall and CPU time of ONNX Runtime's run() alone for the fp32 and int8 models on letterboxed
-    inputs, interleaved input by input so that load from other processes hits both alike.
-    threads=0: ONNX Runtime's default (one per core, as the detector node runs it)."""
+    """Wall and CPU time of ONNX Runtime's run() alone for the fp32 and int8 models.
+
+    The inputs are letterboxed, and the models interleaved input by input so that load from other
+    processes hits both alike. threads=0: ONNX Runtime's default (one per core, as the detector
+    node runs it).
+    """
     sessions = {name: _onnx_session(path, threads) for name, path in models.items()}
     wall = {name: [] for name in sessions}
     cpu = {name: [] for name in sessions}
@@ -212,9 +228,12 @@ def model_runs(models: dict[str, Path], inputs: list[np.ndarray], threads: int) 
 
 
 def operator_times(model: Path, inputs: list[np.ndarray]) -> dict[str, float]:
-    """Milliseconds per letterboxed input that ONNX Runtime's profiler (one thread) puts on each
-    operator type, largest first: where int8 saves time (convolutions) and where it does not.
-    The first input is a warm-up run (profiling cannot start later), left out by its time stamps."""
+    """Milliseconds per letterboxed input on each operator type, largest first.
+
+    As ONNX Runtime's profiler (one thread) measures them: where int8 saves time (convolutions) and
+    where it does not. The first input is a warm-up run (profiling cannot start later), left out
+    by its time stamps.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         session = _onnx_session(model, threads=1, profile_prefix=Path(tmp) / model.stem)
         feed_name = session.get_inputs()[0].name
@@ -225,7 +244,8 @@ def operator_times(model: Path, inputs: list[np.ndarray]) -> dict[str, float]:
     warm_up_end = warm_up['ts'] + warm_up['dur']
     total_us: Counter = Counter()
     for event in events:
-        if event.get('cat') == 'Node' and event['name'].endswith('_kernel_time') and event['ts'] >= warm_up_end:
+        if (event.get('cat') == 'Node' and event['name'].endswith('_kernel_time')
+                and event['ts'] >= warm_up_end):
             total_us[event['args']['op_name']] += event['dur']
     return {op: round(us / len(inputs) / 1e3, 2) for op, us in total_us.most_common()}
 
@@ -258,7 +278,8 @@ def node_cases(models: dict[str, Path], stem: str, sizes: list[int], frames: int
         images = _node_images(imgsz, share)
         for name, path in cases.items():
             print(f'node: {name} at imgsz {imgsz}', flush=True)
-            out[f'{name} @ {imgsz}'] = node_run(path, imgsz, images, frames, duration_s, node_settings(share))
+            out[f'{name} @ {imgsz}'] = node_run(path, imgsz, images, frames, duration_s,
+                                                node_settings(share))
     return out
 
 
@@ -268,14 +289,16 @@ def _node_images(imgsz: int, share: Path) -> list[np.ndarray]:
 
     width, height = (320, 240) if imgsz <= 320 else (640, 480)
     scenarios, vehicle = scenario_set(share)
-    return [f.image for f in sim_data.render_sequence(scenarios['yard'], vehicle, 5.0, width, height,
-                                                      HELD_OUT_SEED)]
+    return [f.image for f in sim_data.render_sequence(scenarios['yard'], vehicle, 5.0,
+                                                      width, height, HELD_OUT_SEED)]
 
 
 def node_run(model: Path, imgsz: int, images: list[np.ndarray], frames: int, duration_s: float,
              settings: dict[str, Any]) -> dict:
-    """One detector node in its own context, at the sim profile's `settings` otherwise: frame-by-frame
-    latency, then the sustained rate."""
+    """Frame-by-frame latency, then the sustained rate, of one detector node.
+
+    The node runs in its own context, at the sim profile's `settings` otherwise.
+    """
     import rclpy
     from rclpy.context import Context
     from rclpy.executors import SingleThreadedExecutor
@@ -295,7 +318,8 @@ def node_run(model: Path, imgsz: int, images: list[np.ndarray], frames: int, dur
         node = DetectorNode(context=context, parameter_overrides=[
             Parameter('model', value=str(model)), Parameter('imgsz', value=imgsz),
             Parameter('max_rate_hz', value=0.0),
-            *(Parameter(k, value=settings[k]) for k in ('conf', 'track_low_conf', 'iou', 'tracker'))])
+            *(Parameter(k, value=settings[k])
+              for k in ('conf', 'track_low_conf', 'iou', 'tracker'))])
         executor.add_node(node)
         probe = Probe(executor, context, 'detector_bench_probe')
         publisher = probe.publisher('image', Image, SENSOR_QOS)
@@ -340,25 +364,29 @@ def node_run(model: Path, imgsz: int, images: list[np.ndarray], frames: int, dur
 # --- tracking ------------------------------------------------------------------------------------
 
 def tracking_cases(model: Path, trackers: list[str], share: Path) -> dict[str, Any]:
-    """Identity metrics of each tracker on each rendered sequence, and over all of them, at the sim
-    profile's settings; then the reid tracker fed the ground-truth boxes, which separates its own
-    errors from the detector's."""
+    """Identity metrics of each tracker on each rendered sequence, and over all of them.
+
+    The trackers run at the sim profile's settings; then the reid tracker is fed the ground-truth
+    boxes, which separates its own errors from the detector's.
+    """
     from mmchat_ros.detection.tracking import detection_conf, make_tracker
 
     settings = node_settings(share)
     conf = settings['conf']
     low = detection_conf(settings['tracker'], conf, settings['track_low_conf'])
     scenarios, vehicle = scenario_set(share)
-    detected, perfect = render(scenarios, vehicle, load_detector(model, low, settings['iou']), HELD_OUT_SEED)
+    detected, perfect = render(scenarios, vehicle, load_detector(model, low, settings['iou']),
+                               HELD_OUT_SEED)
     out: dict[str, Any] = {'rate_hz': RATE_HZ, 'conf': conf, 'track_low_conf': low,
                            'sequences': {n: scenarios[n].description for n in scenarios}}
     for kind in trackers:
         out[kind] = track_sequences(lambda: make_tracker(kind, RATE_HZ, conf, low), detected)
-    out[GROUND_TRUTH_ROW] = track_sequences(lambda: make_tracker('reid', RATE_HZ, conf, low), perfect)
+    out[GROUND_TRUTH_ROW] = track_sequences(lambda: make_tracker('reid', RATE_HZ, conf, low),
+                                            perfect)
     return out
 
 
-# --- goals, report ---------------------------------------------------------------------------------
+# --- goals, report -------------------------------------------------------------------------------
 
 def goals(report: dict) -> list[dict]:
     """The issue's goals, each with its value and whether it is met."""
@@ -370,8 +398,8 @@ def goals(report: dict) -> list[dict]:
     return [
         {'goal': f'int8 loses <= {MAX_INT8_MAP_DROP_POINTS} mAP50-95 point vs ONNX fp32',
          'value': drop, 'met': drop <= MAX_INT8_MAP_DROP_POINTS},
-        {'goal': f'int8 runs >= {MIN_INT8_SPEEDUP}x faster than ONNX fp32 (model run p50, imgsz 320, '
-                 f"ONNX Runtime's default {runs['threads']} threads as in the node)",
+        {'goal': f'int8 runs >= {MIN_INT8_SPEEDUP}x faster than ONNX fp32 (model run p50, '
+                 f"imgsz 320, ONNX Runtime's default {runs['threads']} threads as in the node)",
          'value': speedup, 'met': speedup >= MIN_INT8_SPEEDUP},
         {'goal': f'tracking IDF1 >= {MIN_IDF1} (reid tracker, all sequences)',
          'value': idf1, 'met': idf1 is not None and idf1 >= MIN_IDF1}]
@@ -386,19 +414,23 @@ def print_summary(report: dict) -> None:
     for key in ('model_run_default_threads', 'model_run_one_thread'):
         runs = report['speed'][key]
         for name in ('onnxruntime fp32', 'onnxruntime int8'):
-            print(f"{name:22s} run() on {runs['threads']} thread(s): {runs[name]['wall_ms_p50']:.1f} ms wall, "
+            print(f"{name:22s} run() on {runs['threads']} thread(s): "
+                  f"{runs[name]['wall_ms_p50']:.1f} ms wall, "
                   f"{runs[name]['cpu_ms_p50']:.1f} ms CPU (p50)")
-        print(f"{'':22s} int8 speed-up {runs['int8_speedup_wall']}x wall, {runs['int8_speedup_cpu']}x CPU")
+        print(f"{'':22s} int8 speed-up {runs['int8_speedup_wall']}x wall, "
+              f"{runs['int8_speedup_cpu']}x CPU")
     for name, ops in report['speed']['operator_ms_one_thread'].items():
         top = ', '.join(f'{op} {ms:.1f}' for op, ms in list(ops.items())[:5])
         print(f"{name:22s} ms per image by operator (one thread): {top}")
     for case, r in report['node'].items():
-        print(f"node {case:30s} latency p50 {r['latency_ms_p50']:.1f} ms p95 {r['latency_ms_p95']:.1f} ms"
+        print(f"node {case:30s} latency p50 {r['latency_ms_p50']:.1f} ms "
+              f"p95 {r['latency_ms_p95']:.1f} ms"
               f"  sustained {r['sustained_fps']:.1f} fps")
     for kind, rows in report['tracking'].items():
         if isinstance(rows, dict) and 'all' in rows:
             a = rows['all']
-            print(f"tracking {kind:10s} IDF1 {a['idf1']:.3f}  ID switches {a['num_switches']}  MOTA {a['mota']:.3f}")
+            print(f"tracking {kind:10s} IDF1 {a['idf1']:.3f}  ID switches {a['num_switches']}  "
+                  f"MOTA {a['mota']:.3f}")
     for g in report['goals']:
         print(f"goal: {g['goal']}: {g['value']} {'MET' if g['met'] else 'MISSED'}")
 
@@ -416,25 +448,28 @@ def plot(report: dict, path: Path) -> None:
     ax.bar(x - 0.2, [report['accuracy'][n]['map50'] for n in names], 0.4, label='mAP50')
     ax.bar(x + 0.2, [report['accuracy'][n]['map50_95'] for n in names], 0.4, label='mAP50-95')
     for i, n in enumerate(names):
-        ax.text(i + 0.2, report['accuracy'][n]['map50_95'] + 0.01, f"{report['accuracy'][n]['map50_95']:.3f}",
-                ha='center', fontsize=8)
+        ax.text(i + 0.2, report['accuracy'][n]['map50_95'] + 0.01,
+                f"{report['accuracy'][n]['map50_95']:.3f}", ha='center', fontsize=8)
     ax.set_xticks(x, names, fontsize=8)
     ax.set_ylim(0, 1.05)
-    ax.set_title(f"held-out accuracy ({report['accuracy'][names[0]]['images']} rendered images, seed "
-                 f"{report['held_out_seed']})")
+    ax.set_title(f"held-out accuracy ({report['accuracy'][names[0]]['images']} rendered images, "
+                 f"seed {report['held_out_seed']})")
     ax.legend()
 
     ax = axes[0, 1]
-    default, single = report['speed']['model_run_default_threads'], report['speed']['model_run_one_thread']
+    default = report['speed']['model_run_default_threads']
+    single = report['speed']['model_run_one_thread']
     series = [(f"{n}\ndetect(), p50 {report['speed'][n]['end_to_end_ms_p50']:.0f} ms",
                report['speed'][n]['samples_end_to_end_ms']) for n in names]
-    series += [(f"{n.split()[-1]} run()\n{r['threads']} thread(s)\np50 {r[n]['wall_ms_p50']:.1f} ms",
-                r[n]['samples_wall_ms']) for r in (default, single) for n in ('onnxruntime fp32', 'onnxruntime int8')]
+    series += [(f"{n.split()[-1]} run()\n{r['threads']} thread(s)\n"
+                f"p50 {r[n]['wall_ms_p50']:.1f} ms", r[n]['samples_wall_ms'])
+               for r in (default, single) for n in ('onnxruntime fp32', 'onnxruntime int8')]
     ax.boxplot([v for _, v in series], showfliers=False)
     ax.set_xticks(np.arange(1, len(series) + 1), [label for label, _ in series], fontsize=7)
     ax.set_ylabel('ms per image (imgsz 320)')
-    ax.set_title(f"speed; int8 vs fp32 ONNX run(): {default['int8_speedup_wall']}x on {default['threads']} "
-                 f"threads, {single['int8_speedup_wall']}x on one (wall time)", fontsize=9)
+    ax.set_title(f"speed; int8 vs fp32 ONNX run(): {default['int8_speedup_wall']}x on "
+                 f"{default['threads']} threads, {single['int8_speedup_wall']}x on one (wall time)",
+                 fontsize=9)
 
     ax = axes[1, 0]
     colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
@@ -442,8 +477,8 @@ def plot(report: dict, path: Path) -> None:
         values = np.sort(r['samples_latency_ms'])
         if values.size:
             style = '-' if case.endswith('320') else '--'
-            ax.step(values, np.arange(1, values.size + 1) / values.size, where='post', linestyle=style,
-                    color=colours[i % len(colours)],
+            ax.step(values, np.arange(1, values.size + 1) / values.size, where='post',
+                    linestyle=style, color=colours[i % len(colours)],
                     label=f"{case}: p50 {r['latency_ms_p50']:.0f} ms, {r['sustained_fps']:.1f} fps")
     ax.set_xscale('log')
     ax.set_xlabel('image published -> DetectionArray received (ms)')

@@ -220,8 +220,11 @@ def _engine(models: dict[str, Any]):
 
 
 def flicker_sequence(photos: list, seconds: float, seed: int = 0) -> list[tuple[int, int]]:
-    """(frame index, photo index or -1 for background): a hand flashes up every 0.5-2 s for 1-8
-    frames (under the 0.5 s hold), a third of the time followed by up to two other hands."""
+    """(frame index, photo index or -1 for background) pairs of a flickering hand sequence.
+
+    A hand flashes up every 0.5-2 s for 1-8 frames (under the 0.5 s hold), a third of the time
+    followed by up to two other hands.
+    """
     rng = np.random.default_rng(seed)
     total = int(seconds * FPS)
     shown = np.full(total, -1)
@@ -270,8 +273,11 @@ def count_false_triggers(models: dict[str, Any], photos: list, seconds: float) -
 # --- latency through the node ------------------------------------------------------------------
 
 def measure_node_latency(photos: list, duration_s: float) -> dict[str, Any]:
-    """The robot profile's gesture node on the runner's executor; a 30 Hz frame player and the
-    probe on a second executor in a thread, so neither waits for the node's callbacks."""
+    """Latency of the robot profile's gesture node on the runner's executor.
+
+    A 30 Hz frame player and the probe run on a second executor in a thread, so neither waits for
+    the node's callbacks.
+    """
     import threading
 
     import cv2

@@ -90,7 +90,7 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
 
 def write_report(out: Path, name: str, report: dict[str, Any], plot: Callable[[dict, Path], None],
                  summary: Callable[[dict], None]) -> None:
-    """Write <name>.json and its <name>.png plot under `out`, then print the summary and the paths."""
+    """Write <name>.json and its <name>.png plot under `out`, then print the summary and paths."""
     write_json(out / f'{name}.json', report)
     plot(report, out / f'{name}.png')
     summary(report)

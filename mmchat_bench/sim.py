@@ -33,7 +33,8 @@ def physics_and_render() -> dict[str, Any]:
     from mmchat_ros.simulation import Simulator
 
     share = graph.share_dir()
-    sim = Simulator.from_files(share / 'sim/worlds/indoor_room.yaml', share / 'sim/vehicles/quadrotor.yaml')
+    sim = Simulator.from_files(share / 'sim/worlds/indoor_room.yaml',
+                               share / 'sim/vehicles/quadrotor.yaml')
     sim.set_thrusts([sim.vehicle.hover_thrust_n / 4] * 4, armed=True)
     started = time.perf_counter()
     sim.step(5.0)
@@ -51,7 +52,8 @@ def physics_and_render() -> dict[str, Any]:
 
 
 #: Node sets measured: name -> nodes of the sim profile (None: all of them).
-CONFIGURATIONS = {'simulator + flight controller': ('sim', 'flight_controller'), 'sim profile': None}
+CONFIGURATIONS = {'simulator + flight controller': ('sim', 'flight_controller'),
+                  'sim profile': None}
 
 
 def profile_real_time_factor(duration_s: float, nodes: tuple[str, ...] | None) -> dict[str, Any]:
@@ -86,13 +88,15 @@ def run(args: argparse.Namespace) -> int:
     duration = args.duration or DEFAULT_DURATION_S
     print('[bench sim] physics and rendering ...', flush=True)
     core = physics_and_render()
-    print(f"[bench sim] {core['physics_steps_per_s']} physics steps/s, render fps {core['render_fps']}")
+    print(f"[bench sim] {core['physics_steps_per_s']} physics steps/s, "
+          f"render fps {core['render_fps']}")
     runs = {}
     for name, nodes in CONFIGURATIONS.items():
         print(f'[bench sim] {name} flat out for {duration:.0f} s ...', flush=True)
         runs[name] = profile_real_time_factor(duration, nodes)
         rtf = runs[name]['real_time_factor']
-        verdict = 'n/a' if rtf is None else f"{rtf:.2f} (goal >= {RTF_GOAL}: {'PASS' if rtf >= RTF_GOAL else 'MISS'})"
+        verdict = ('n/a' if rtf is None else
+                   f"{rtf:.2f} (goal >= {RTF_GOAL}: {'PASS' if rtf >= RTF_GOAL else 'MISS'})")
         print(f"[bench sim] real-time factor of {runs[name]['nodes']}: {verdict}")
     report = {'machine': machine_info(), 'core': core, 'real_time_factor': runs}
     args.out.mkdir(parents=True, exist_ok=True)

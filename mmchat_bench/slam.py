@@ -34,8 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--sequences', nargs='+', default=list(SEQUENCES),
                         help=f"built-in sequences to run (default: {' '.join(SEQUENCES)})")
     parser.add_argument('--cache', type=Path, default=None,
-                        help='folder of rendered sequences (default: ~/.cache/mmchat_ros/sequences)')
-    parser.add_argument('--vocabulary', type=Path, default=None, help='vocabulary (default: shipped)')
+                        help='folder of rendered sequences '
+                             '(default: ~/.cache/mmchat_ros/sequences)')
+    parser.add_argument('--vocabulary', type=Path, default=None,
+                        help='vocabulary (default: shipped)')
 
 
 def _rendered(name: str, cache: Path, duration_s: float | None) -> Path:
@@ -143,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
         numbers, plots[name] = run_sequence(name, folder, vocabulary)
         numbers['goals'] = [g.check(numbers) for g in GOALS]
         report['sequences'][name] = numbers
-        print(f'[slam] {name}: ' + ', '.join(f'{k} {v}' for k, v in numbers.items() if k != 'goals'))
+        print(f'[slam] {name}: '
+              + ', '.join(f'{k} {v}' for k, v in numbers.items() if k != 'goals'))
         print('[slam]   ' + '; '.join(goal_text(g) for g in numbers['goals']), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / 'slam.json', report)

@@ -1,5 +1,7 @@
-"""Tracking on rendered sequences: the validation sweep that chose the tracker's settings, and the
-scored tracking cases of the detector benchmark.
+"""Tracking on rendered sequences.
+
+The validation sweep that chose the tracker's settings, and the scored tracking cases of the
+detector benchmark.
 
     python -m mmchat_bench tracker [--out bench/results]
 
@@ -55,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         print(f'missing model file: {model} (see models/detector/MODEL_CARD.md)')
         return 2
     scenarios, vehicle = scenario_set(share, validation=True)
-    detected, perfect = render(scenarios, vehicle, load_detector(model, min(LOW_CONFS), settings['iou']),
+    detected, perfect = render(scenarios, vehicle,
+                               load_detector(model, min(LOW_CONFS), settings['iou']),
                                VALIDATION_SEED)
     report: dict[str, Any] = {
         'machine': machine_info(), 'seed': VALIDATION_SEED, 'model': str(model), 'rate_hz': RATE_HZ,
@@ -72,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
 def node_settings(share: Path) -> dict[str, Any]:
     """The detector node's parameters in the sim profile (config/sim/detector.yaml)."""
     import yaml
-    return yaml.safe_load((share / 'config' / 'sim' / 'detector.yaml').read_text())['detector']['ros__parameters']
+    document = yaml.safe_load((share / 'config' / 'sim' / 'detector.yaml').read_text())
+    return document['detector']['ros__parameters']
 
 
 def load_detector(path: Path, conf: float, iou: float, imgsz: int = 320):
@@ -82,14 +86,15 @@ def load_detector(path: Path, conf: float, iou: float, imgsz: int = 320):
 
 
 def scenario_set(share: Path, validation: bool = False):
-    """sim_data's scripted scenarios (or its validation scenarios), and the vehicle that films them."""
+    """sim_data's scripted scenarios (or its validation ones), and the vehicle that films them."""
     from mmchat_ros.simulation import World
     from mmchat_ros.vehicle_model import VehicleModel
     from mmchat_tools.detection import sim_data
 
     worlds = share / 'sim' / 'worlds'
     make = sim_data.validation_scenarios if validation else sim_data.scenarios
-    scenarios = make(World.from_yaml(worlds / 'indoor_room.yaml'), World.from_yaml(worlds / 'outdoor_yard.yaml'))
+    scenarios = make(World.from_yaml(worlds / 'indoor_room.yaml'),
+                     World.from_yaml(worlds / 'outdoor_yard.yaml'))
     return scenarios, VehicleModel.from_yaml(share / 'sim' / 'vehicles' / 'quadrotor.yaml')
 
 
@@ -103,14 +108,18 @@ def render(scenarios: dict, vehicle, detector, seed: int) -> tuple[Sequences, Se
         frames = list(tqdm(sim_data.render_sequence(scenario, vehicle, RATE_HZ, seed=seed),
                            desc=f'tracking sequence {name}', unit='frame'))
         detected[name] = (frames, [detector.detect(f.image) for f in frames])
-        perfect[name] = (frames, [[Box(*(float(v) for v in b.box_xyxy), 1.0, b.class_id) for b in f.boxes]
+        perfect[name] = (frames, [[Box(*(float(v) for v in b.box_xyxy), 1.0, b.class_id)
+                                   for b in f.boxes]
                                   for f in frames])
     return detected, perfect
 
 
-def track_sequences(make_tracker: Callable[[], Any], sequences: Sequences, min_score: float = 0.0) -> dict[str, Any]:
-    """Metrics of a fresh tracker per sequence (fed the detections of at least `min_score`), per
-    sequence and over all."""
+def track_sequences(make_tracker: Callable[[], Any], sequences: Sequences,
+                    min_score: float = 0.0) -> dict[str, Any]:
+    """Metrics of a fresh tracker per sequence, per sequence and over all.
+
+    Each tracker is fed the detections of at least `min_score`.
+    """
     from mmchat_ros.detection.tracking import TrackState
     from mmchat_tools.detection.metrics import tracking_metrics
 
@@ -141,7 +150,7 @@ def _rounded(metrics: dict) -> dict:
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
 
 
-# --- the sweep -------------------------------------------------------------------------------------
+# --- the sweep -----------------------------------------------------------------------------------
 
 def _reid_defaults():
     from mmchat_ros.detection.tracking import ReidConfig
@@ -157,10 +166,12 @@ def sweep(detected: Sequences, perfect: Sequences) -> list[dict[str, Any]]:
     truth_rows = {}
     for low, new, unmatched in tqdm(settings, desc='tracker settings', unit='setting'):
         config = replace(_reid_defaults(), new_track_score=new, unmatched_cost=unmatched)
-        if unmatched not in truth_rows:         # ground-truth boxes all score 1: only the cost matters
+        # ground-truth boxes all score 1: only the cost matters
+        if unmatched not in truth_rows:
             truth_rows[unmatched] = track_sequences(lambda: ReidTracker(config), perfect)
         grid.append({'low_conf': low, 'new_track_conf': new, 'unmatched_cost': unmatched,
-                     'detected': track_sequences(lambda: ReidTracker(config), detected, min_score=low),
+                     'detected': track_sequences(lambda: ReidTracker(config), detected,
+                                                 min_score=low),
                      GROUND_TRUTH: truth_rows[unmatched]})
     return grid
 
@@ -175,14 +186,15 @@ def print_summary(report: dict) -> None:
     best = max(report['grid'], key=lambda r: r['detected']['all']['idf1'])
     for label, row in (('configured', configured), ('best IDF1', best)):
         a = row['detected']['all']
-        print(f"{label:10s} low_conf {row['low_conf']} new_track_conf {row['new_track_conf']} unmatched_cost "
-              f"{row['unmatched_cost']:g}: IDF1 {a['idf1']:.3f} MOTA {a['mota']:.3f} ID switches "
-              f"{a['num_switches']} FP {a['num_false_positives']} misses {a['num_misses']}; ground-truth "
-              f"boxes IDF1 {row[GROUND_TRUTH]['all']['idf1']:.3f}")
+        print(f"{label:10s} low_conf {row['low_conf']} new_track_conf {row['new_track_conf']} "
+              f"unmatched_cost {row['unmatched_cost']:g}: IDF1 {a['idf1']:.3f} "
+              f"MOTA {a['mota']:.3f} ID switches {a['num_switches']} "
+              f"FP {a['num_false_positives']} misses {a['num_misses']}; "
+              f"ground-truth boxes IDF1 {row[GROUND_TRUTH]['all']['idf1']:.3f}")
 
 
 def plot(report: dict, path: Path) -> None:
-    """IDF1 and MOTA against low_conf, one line per unmatched cost, at the configured new_track_conf."""
+    """IDF1 and MOTA against low_conf per unmatched cost, at the configured new_track_conf."""
     from mmchat_tools import plots
 
     configured = report['configured']
@@ -193,17 +205,20 @@ def plot(report: dict, path: Path) -> None:
                          unmatched_cost=unmatched) for low in LOW_CONFS]
             never = unmatched >= 1e4
             label = 'never unmatched' if never else f'unmatched cost {unmatched:g}'
-            ax.plot(LOW_CONFS, [r['detected']['all'][metric] for r in rows], marker='o', zorder=1 if never else 2,
+            truth = rows[0][GROUND_TRUTH]['all'][metric]
+            ax.plot(LOW_CONFS, [r['detected']['all'][metric] for r in rows], marker='o',
+                    zorder=1 if never else 2,
                     linestyle='--' if never else '-', linewidth=4 if never else 1.5,
-                    label=f"{label} (ground-truth boxes {metric.upper()} {rows[0][GROUND_TRUTH]['all'][metric]:.3f})")
+                    label=f"{label} (ground-truth boxes {metric.upper()} {truth:.3f})")
         chosen = _row(report, **configured)['detected']['all'][metric]
-        ax.plot([configured['low_conf']], [chosen], marker='*', markersize=16, color='black', linestyle='none',
-                label=f'configured: {chosen:.3f}')
+        ax.plot([configured['low_conf']], [chosen], marker='*', markersize=16, color='black',
+                linestyle='none', label=f'configured: {chosen:.3f}')
         ax.set_xlabel('lowest detection confidence given to the tracker (low_conf)')
         ax.set_ylabel(metric.upper())
         ax.invert_xaxis()
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
-    fig.suptitle(f"reid tracker on the validation sequences ({', '.join(report['sequences'])}; seed "
-                 f"{report['seed']}), new tracks from confidence {configured['new_track_conf']}", fontsize=10)
+    fig.suptitle(f"reid tracker on the validation sequences ({', '.join(report['sequences'])}; "
+                 f"seed {report['seed']}), new tracks from confidence "
+                 f"{configured['new_track_conf']}", fontsize=10)
     plots.save(fig, path)

@@ -60,7 +60,8 @@ CONTROLLED_ENV = ('FASTDDS_BUILTIN_TRANSPORTS', 'FASTDDS_DEFAULT_PROFILES_FILE',
                   'ROS_AUTOMATIC_DISCOVERY_RANGE', 'ROS_LOCALHOST_ONLY')
 #: Every case keeps DDS on this machine (discovery LOCALHOST). rmw_fastrtps then replaces Fast DDS's
 #: builtin transports (so FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA is ignored) with shared memory of
-#: 0.5 MB segments, too small for 640x480 frames; a participant profile with larger segments fixes it.
+#: 0.5 MB segments, too small for 640x480 frames; a participant profile with larger segments fixes
+#: it.
 LOCALHOST = ('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 SHM_PROFILE = ('FASTDDS_DEFAULT_PROFILES_FILE',
                str(graph.share_dir() / 'config' / 'fastdds' / 'shm_large_images.xml'))
@@ -83,7 +84,8 @@ CASES: dict[str, Case] = {case.name: case for case in (
     Case('in-process', 'one process, camera + probe on one executor', False,
          (LOCALHOST,), IN_PROCESS_GOALS),
     Case('cross-process-shm-profile', 'two processes, shared memory with 16 MB segments '
-         '(config/fastdds/shm_large_images.xml)', True, (LOCALHOST, SHM_PROFILE), CROSS_PROCESS_GOALS),
+         '(config/fastdds/shm_large_images.xml)', True, (LOCALHOST, SHM_PROFILE),
+         CROSS_PROCESS_GOALS),
     Case('cross-process-default', 'two processes, rmw_fastrtps defaults for LOCALHOST', True,
          (LOCALHOST,), CROSS_PROCESS_GOALS),
 )}
@@ -181,7 +183,8 @@ def _plot(report: dict[str, Any], path: Path) -> None:
                           f"{lat['p99_ms']:.1f}, max {lat['max_ms']:.0f} ms; lost "
                           f"{r['loss_pct']:.0f}%; CPU {cpu}; machine busy "
                           f"{r['machine_busy_pct']:.0f}%", f'C{index}')
-    for limit in sorted({g['limit'] for r in measured for g in r['goals'] if g['key'].endswith('_ms')}):
+    for limit in sorted({g['limit'] for r in measured for g in r['goals']
+                         if g['key'].endswith('_ms')}):
         ax.axvline(limit, color='grey', linestyle=':', linewidth=1)
         ax.annotate(f'goal {limit:g} ms', (limit, 1.0), fontsize=8, color='grey', rotation=90,
                     xytext=(-10, -4), textcoords='offset points', ha='left', va='top')

@@ -31,19 +31,23 @@ class CameraCalibration:
         _check_len('camera_matrix', self.k, 9)
         _check_len('rectification_matrix', self.r, 9)
         if not self.p:
-            self.p = [self.k[0], 0.0, self.k[2], 0.0, 0.0, self.k[4], self.k[5], 0.0, 0.0, 0.0, 1.0, 0.0]
+            self.p = [self.k[0], 0.0, self.k[2], 0.0,
+                      0.0, self.k[4], self.k[5], 0.0,
+                      0.0, 0.0, 1.0, 0.0]
         _check_len('projection_matrix', self.p, 12)
         if not all(math.isfinite(v) for v in (*self.k, *self.d, *self.r, *self.p)):
             raise CalibrationError('calibration has non-finite values')
         if self.k[0] <= 0 or self.k[4] <= 0:
-            raise CalibrationError(f'focal lengths must be positive, got fx={self.k[0]} fy={self.k[4]}')
+            raise CalibrationError(
+                f'focal lengths must be positive, got fx={self.k[0]} fy={self.k[4]}')
 
     @classmethod
     def pinhole(cls, width: int, height: int, horizontal_fov_deg: float,
                 camera_name: str = 'camera') -> 'CameraCalibration':
-        """An ideal, distortion-free camera with square pixels and the given horizontal field of view."""
+        """An ideal, distortion-free camera with square pixels and this horizontal field of view."""
         if not 0.0 < horizontal_fov_deg < 180.0:
-            raise CalibrationError(f'horizontal_fov_deg must be in (0, 180), got {horizontal_fov_deg}')
+            raise CalibrationError(
+                f'horizontal_fov_deg must be in (0, 180), got {horizontal_fov_deg}')
         f = (width / 2.0) / math.tan(math.radians(horizontal_fov_deg) / 2.0)
         k = [f, 0.0, width / 2.0, 0.0, f, height / 2.0, 0.0, 0.0, 1.0]
         return cls(width=width, height=height, k=k, camera_name=camera_name)

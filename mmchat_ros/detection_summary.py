@@ -24,8 +24,11 @@ def _seconds(stamp) -> float:
 
 def summarise_detections(mcap_path: str | Path, topic: str = '/detections',
                          annotated_topic: str = '/detections/image_annotated') -> dict[str, Any]:
-    """Frames, detections per class, and every confirmed track (class, first/last seen, frames,
-    mean score, longest age) of the DetectionArray `topic`; frame count of `annotated_topic`."""
+    """A summary of the DetectionArray `topic` and the frame count of `annotated_topic`.
+
+    Frames, detections per class, and every confirmed track (class, first/last seen, frames, mean
+    score, longest age).
+    """
     frames = frames_with_detections = annotated = 0
     per_class: Counter = Counter()
     states: Counter = Counter()

@@ -40,8 +40,10 @@ class NodeDiagnostics:
         for stream, stats in sorted(self._streams.items()):
             s = stats.summary()
             values += [KeyValue(key=f'{stream} rate (Hz)', value=f'{s.rate_hz:.2f}'),
-                       KeyValue(key=f'{stream} latency p50 (ms)', value=f'{s.latency_p50_s * 1e3:.2f}'),
-                       KeyValue(key=f'{stream} latency p99 (ms)', value=f'{s.latency_p99_s * 1e3:.2f}'),
+                       KeyValue(key=f'{stream} latency p50 (ms)',
+                                value=f'{s.latency_p50_s * 1e3:.2f}'),
+                       KeyValue(key=f'{stream} latency p99 (ms)',
+                                value=f'{s.latency_p99_s * 1e3:.2f}'),
                        KeyValue(key=f'{stream} total', value=str(stats.total))]
         values += [KeyValue(key=k, value=str(v)) for k, v in sorted(self._values.items())]
         status = DiagnosticStatus(level=self._level, name=self._node.get_fully_qualified_name(),

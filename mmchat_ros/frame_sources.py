@@ -84,7 +84,8 @@ class VideoCaptureSource(FrameSource):
             raise SourceError(f'camera device {device} does not exist')
         capture = cv2.VideoCapture(target, cv2.CAP_V4L2)
         if not capture.isOpened():
-            raise SourceError(f'cannot open camera device {device} (busy, or not a V4L2 capture device)')
+            raise SourceError(f'cannot open camera device {device} '
+                              '(busy, or not a V4L2 capture device)')
         capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         capture.set(cv2.CAP_PROP_FPS, fps)
@@ -120,8 +121,11 @@ class VideoCaptureSource(FrameSource):
 
 
 class ImageFolderSource(FrameSource):
-    """The images of a folder in name order. Unreadable files and images whose size differs from
-    the first image are skipped and counted, never resized silently."""
+    """The images of a folder in name order.
+
+    Unreadable files and images whose size differs from the first image are skipped and counted,
+    never resized silently.
+    """
 
     def __init__(self, folder: str, width: int, height: int, loop: bool) -> None:
         super().__init__(width, height)
@@ -130,7 +134,8 @@ class ImageFolderSource(FrameSource):
             raise SourceError(f'image folder {folder} does not exist')
         self._paths = sorted(p for p in root.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self._paths:
-            raise SourceError(f'image folder {folder} holds no images ({", ".join(IMAGE_SUFFIXES)})')
+            raise SourceError(
+                f'image folder {folder} holds no images ({", ".join(IMAGE_SUFFIXES)})')
         self._loop = loop
         self._next = 0
         self._first_size: tuple[int, int] | None = None
@@ -159,8 +164,8 @@ class ImageFolderSource(FrameSource):
 SOURCE_KINDS = ('test_pattern', 'v4l2', 'video', 'folder')
 
 
-def open_source(kind: str, *, width: int, height: int, fps: float = 30.0, device: str = '/dev/video0',
-                path: str = '', loop: bool = True) -> FrameSource:
+def open_source(kind: str, *, width: int, height: int, fps: float = 30.0,
+                device: str = '/dev/video0', path: str = '', loop: bool = True) -> FrameSource:
     """Open a frame source by kind; raises SourceError with a clear reason when it cannot work."""
     if width <= 0 or height <= 0:
         raise SourceError(f'width and height must be positive, got {width}x{height}')

@@ -26,8 +26,11 @@ from mmchat_ros.mcap_recorder import McapRecorder
 
 
 def make_executor(kind: str, context: Context) -> Executor:
-    """A single-threaded executor: 'events' (rclpy's EventsExecutor, far less overhead per callback,
-    where this rclpy has it: Kilted and newer) or 'single' (SingleThreadedExecutor)."""
+    """A single-threaded executor: 'events' or 'single'.
+
+    'events' is rclpy's EventsExecutor (far less overhead per callback), where this rclpy has it:
+    Kilted and newer; 'single' is SingleThreadedExecutor.
+    """
     if kind == 'events':
         try:
             from rclpy.experimental import EventsExecutor
@@ -111,8 +114,7 @@ class GraphRunner:
 
     def spin(self, duration_s: float | None = None,
              until: Callable[[], bool] | None = None) -> bool:
-        """Spin until `duration_s` passes, `until()` is true, or shutdown; returns `until()`'s last
-        value."""
+        """Spin until `duration_s` passes, `until()` holds or shutdown; return `until()`'s value."""
         deadline = None if duration_s is None else time.monotonic() + duration_s
         done = False
         while self._context.ok() and not done:

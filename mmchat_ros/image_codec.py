@@ -83,8 +83,8 @@ def encode(image: np.ndarray, encoding: str) -> ImageFields:
         raise ImageFormatError(f'{encoding} needs dtype {dtype}, got {image.dtype}')
     expected_ndim = 2 if channels == 1 else 3
     if image.ndim != expected_ndim or (channels > 1 and image.shape[2] != channels):
-        raise ImageFormatError(f'{encoding} needs shape (H, W{"" if channels == 1 else f", {channels}"}), '
-                               f'got {image.shape}')
+        shape = '(H, W)' if channels == 1 else f'(H, W, {channels})'
+        raise ImageFormatError(f'{encoding} needs shape {shape}, got {image.shape}')
     height, width = image.shape[:2]
     if height == 0 or width == 0:
         raise ImageFormatError(f'empty image: {width}x{height}')

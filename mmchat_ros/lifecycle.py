@@ -2,8 +2,8 @@
 
 With `autostart` true (the default) the node configures and activates itself right after it is
 constructed, so `ros2 launch`, `ros2 run` and the in-process runner need no lifecycle manager; with
-`autostart:=false` it waits for `ros2 lifecycle set <node> configure` / `activate` as usual. A failed
-configure leaves the node up and unconfigured, with the reason logged, never a crash.
+`autostart:=false` it waits for `ros2 lifecycle set <node> configure` / `activate` as usual.
+A failed configure leaves the node up and unconfigured, with the reason logged, never a crash.
 """
 from __future__ import annotations
 
@@ -186,8 +186,9 @@ class ManagedNode(AutostartLifecycleNode):
 def step_down(node: Node) -> None:
     """Take a lifecycle node down in order before it is destroyed; other nodes are left as they are.
 
-    An active node is deactivated, an inactive one cleaned up, an unconfigured one shut down, so each
-    transition callback frees what its counterpart made (and ros2 lifecycle tools see it finalised).
+    An active node is deactivated, an inactive one cleaned up, an unconfigured one shut down, so
+    each transition callback frees what its counterpart made (and ros2 lifecycle tools see it
+    finalised).
     Does nothing once the node's context is shut down; safe to call more than once.
     """
     if not isinstance(node, LifecycleNode):

@@ -19,8 +19,8 @@ SPIN_STEP_S = 0.1
 def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> int:
     """Run one node in its own process until SIGINT, SIGTERM or ROS shutdown; returns 0.
 
-    This process owns both signals (whatever it inherited, see mmchat_ros.shutdown_signals), so rclpy
-    installs none of its own: the node is stepped down while its context still works.
+    This process owns both signals (whatever it inherited, see mmchat_ros.shutdown_signals), so
+    rclpy installs none of its own: the node is stepped down while its context still works.
     """
     keep_freed_image_buffers()
     with ShutdownSignals() as signals:

@@ -32,8 +32,10 @@ S = TypeVar('S')
 
 @dataclass(frozen=True)
 class Declaration:
-    """One parameter: its name, default, description, allowed values and whether it may change
-    while the node runs (dynamic); everything else is read-only once declared."""
+    """One parameter: name, default, description, allowed values, and whether it is dynamic.
+
+    A dynamic parameter may change while the node runs; the others are read-only once declared.
+    """
 
     name: str
     default: Any

@@ -1,5 +1,7 @@
-"""Conversions between ROS messages and the package's plain data: images, camera info, stamps,
-commands, points, poses; and the QoS every node uses for camera streams."""
+"""Conversions between ROS messages and the package's plain data, and the QoS of camera streams.
+
+Images, camera info, stamps, commands, points and poses; the QoS every node uses for camera streams.
+"""
 from __future__ import annotations
 
 import copy
@@ -131,7 +133,7 @@ def shown_box(detection: Detection):
 
 
 def outline_markers(header: Header, outlines: Iterable) -> MarkerArray:
-    """rviz markers for drawing.Outline boxes: a line strip and a name each, after a DELETEALL."""
+    """Rviz markers for drawing.Outline boxes: a line strip and a name each, after a DELETEALL."""
     markers = [Marker(header=header, ns='detections', action=Marker.DELETEALL)]
     for i, outline in enumerate(outlines):
         colour = ColorRGBA(r=outline.rgba[0], g=outline.rgba[1], b=outline.rgba[2],

@@ -1,14 +1,15 @@
 """SIGINT and SIGTERM stop a process cleanly, whatever signal dispositions it inherited.
 
-A job started in the background by a shell (CI scripts, `nohup`, cron, many robot start-up scripts)
-inherits SIGINT as *ignored*, and systemd or a launch system escalating stops a process with SIGTERM,
-whose default action kills it on the spot. A ROS process that kept what it inherited would ignore
-`ros2 launch`'s SIGINT, or die without closing its recording or stepping its nodes down.
+A job started in the background by a shell (CI scripts, `nohup`, cron, many robot start-up
+scripts) inherits SIGINT as *ignored*, and systemd or a launch system escalating stops a process
+with SIGTERM, whose default action kills it on the spot. A ROS process that kept what it inherited
+would ignore `ros2 launch`'s SIGINT, or die without closing its recording or stepping its nodes
+down.
 
 `ShutdownSignals` installs its own handler for both signals for as long as it is active. The first
-signal only sets `requested`: the spin loop sees it, stops, and the process shuts down in order (nodes
-step down, recordings close) and exits 0. A second signal while that is under way ends the process at
-once with 128 + the signal's number, as a shell reports a death by signal.
+signal only sets `requested`: the spin loop sees it, stops, and the process shuts down in order
+(nodes step down, recordings close) and exits 0. A second signal while that is under way ends the
+process at once with 128 + the signal's number, as a shell reports a death by signal.
 """
 from __future__ import annotations
 

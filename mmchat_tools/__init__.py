@@ -1,6 +1,8 @@
-"""Offline tools of mmchat_ros: dataset writers, model and vocabulary builders, sequence rendering,
-evaluation metrics and the demo. Not installed with the runtime package; run from the source
-checkout (`tools/run ...` puts it on the path).
+"""Offline tools of mmchat_ros.
+
+Dataset writers, model and vocabulary builders, sequence rendering, evaluation metrics and the
+demo. Not installed with the runtime package; run from the source checkout (`tools/run ...` puts
+it on the path).
 
   detection     build_engine (`mmchat build-engine`), sim_data (labelled simulator images and
                 scenarios), metrics (mAP, CLEAR MOT / IDF1)

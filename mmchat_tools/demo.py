@@ -3,7 +3,8 @@
 Runs the `sim` profile in one process (simulator, flight controller and the perception nodes of the
 profile), locked to real time by default, flies the mission through the mission API, and writes to
 demo_output/: demo.mcap (the recorded topics), summary.json (each step's result, tracking errors,
-what the perception nodes saw), trajectory.png (top view and altitude) and frames.png (camera frames).
+what the perception nodes saw), trajectory.png (top view and altitude) and frames.png (camera
+frames).
 """
 from __future__ import annotations
 
@@ -91,7 +92,8 @@ def fly(out: Path, real_time: bool) -> dict:
     recording = out / 'demo.mcap'
     overrides = {'sim': {'real_time_factor': 1.0 if real_time else 0.0}}
     profile = graph.load_profile('sim')
-    with GraphRunner(profile, overrides, record_path=recording, record_topics=RECORDED_TOPICS) as runner:
+    with GraphRunner(profile, overrides, record_path=recording,
+                     record_topics=RECORDED_TOPICS) as runner:
         truth = TruthLogger(runner.context)
         runner.add_node(truth)
         drone = Drone(executor=runner.executor, context=runner.context)
@@ -114,7 +116,8 @@ def fly(out: Path, real_time: bool) -> dict:
         trajectory = np.array(truth.samples)
     trajectory[:, 0] -= sim_start
     summary = {'mission': steps_report,
-               'mission_succeeded': all(s['success'] for s in steps_report) and len(steps_report) == 6,
+               'mission_succeeded': (all(s['success'] for s in steps_report)
+                                     and len(steps_report) == 6),
                'real_time_factor': round(simulated / wall, 3),
                'tracking': tracking_errors(trajectory, steps_report),
                'final_position_m': [round(v, 3) for v in trajectory[-1, 1:]],
@@ -133,7 +136,8 @@ def tracking_errors(trajectory: np.ndarray, steps: list[dict]) -> dict:
         if step['leg'] is None:
             continue
         start, end = (np.array(p) for p in step['leg'])
-        during = trajectory[(trajectory[:, 0] >= step['sim_start_s']) & (trajectory[:, 0] <= step['sim_end_s'])]
+        during = trajectory[(trajectory[:, 0] >= step['sim_start_s'])
+                            & (trajectory[:, 0] <= step['sim_end_s'])]
         direction = (end - start) / np.linalg.norm(end - start)
         offsets = during[:, 1:] - start
         along = np.clip(offsets @ direction, 0.0, np.linalg.norm(end - start))
@@ -186,7 +190,8 @@ def plot_trajectory(trajectory: np.ndarray, steps: list[dict], path: Path) -> Pa
     side.plot(trajectory[:, 0], trajectory[:, 3], color='tab:green')
     for step in steps:
         side.axvline(step['sim_start_s'], color='grey', linewidth=0.6)
-        side.annotate(step['step'], (step['sim_start_s'], ALTITUDE_M + 0.15), rotation=90, fontsize=7)
+        side.annotate(step['step'], (step['sim_start_s'], ALTITUDE_M + 0.15), rotation=90,
+                      fontsize=7)
     side.set_xlabel('sim time (s)')
     side.set_ylabel('altitude (m)')
     side.set_title('altitude')
@@ -205,7 +210,8 @@ def plot_frames(recording: Path, path: Path, count: int = 8) -> Path:
     fig, axes = plt.subplots(2, (count + 1) // 2, figsize=(14, 5), squeeze=False)
     for ax in axes.flat:
         ax.axis('off')
-    for ax, i in zip(axes.flat, np.linspace(0, len(frames) - 1, min(count, len(frames))).astype(int)):
+    shown = np.linspace(0, len(frames) - 1, min(count, len(frames))).astype(int)
+    for ax, i in zip(axes.flat, shown):
         message = frames[i]
         pixels = image_codec.decode(message)
         ax.imshow(pixels[:, :, ::-1] if message.encoding == 'bgr8' else pixels)
@@ -223,7 +229,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `mmchat demo` (`make demo DEMO_ARGS=...`)."""
     parser.add_argument('--out', type=Path, default=Path('demo_output'),
                         help='folder for the results (default: demo_output)')
-    parser.add_argument('--fast', action='store_true', help='run the simulation as fast as possible')
+    parser.add_argument('--fast', action='store_true',
+                        help='run the simulation as fast as possible')
 
 
 def run(args: argparse.Namespace) -> int:

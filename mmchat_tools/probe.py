@@ -51,8 +51,11 @@ class Probe(Node):
 
     def record(self, topic: str, msg_type: type, qos: QoSProfile | int = 10,
                arrival: Callable[[], Any] | None = None) -> list:
-        """Keep every message of `topic` in the list returned (also `messages(topic)`); with an
-        `arrival` clock (time.monotonic, time.time_ns, ...), (its reading, message) pairs."""
+        """Keep every message of `topic` in the list returned (also `messages(topic)`).
+
+        With an `arrival` clock (time.monotonic, time.time_ns, ...), keep (its reading, message)
+        pairs.
+        """
         received = self._received.setdefault(topic, [])
         if arrival is None:
             self.create_subscription(msg_type, topic, received.append, qos)

@@ -8,8 +8,10 @@ import numpy as np
 
 
 def numbered_frame(index: int, width: int, height: int) -> np.ndarray:
-    """A BGR frame whose mean brightness encodes `index` (20 + 4*index, mod 200) and that shows a
-    moving disc and the number, so it is recognisable after lossy compression."""
+    """A BGR frame whose mean brightness encodes `index` (20 + 4*index, mod 200).
+
+    It shows a moving disc and the number, so it is recognisable after lossy compression.
+    """
     level = 20 + (4 * index) % 200
     frame = np.full((height, width, 3), level, dtype=np.uint8)
     centre = (int(width * (0.2 + 0.6 * ((index % 30) / 30))), height // 2)
@@ -41,7 +43,8 @@ def write_video(path: str | Path, n_frames: int, width: int = 640, height: int =
     return path
 
 
-def write_image_folder(folder: str | Path, n_frames: int, width: int = 320, height: int = 240) -> Path:
+def write_image_folder(folder: str | Path, n_frames: int, width: int = 320,
+                       height: int = 240) -> Path:
     """Write `n_frames` numbered frames as PNG files frame_0000.png, ..."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,10 @@ def executor(ros_context):
 
 @pytest.fixture
 def run_profile():
-    """Start a profile (by name, or a graph.Profile) in-process: run_profile('sim', overrides={...})."""
+    """Start a profile (by name, or a graph.Profile) in-process, shut down after the test.
+
+    Usage: run_profile('sim', overrides={...}).
+    """
     runners = []
 
     def start(profile: str | graph.Profile = 'sim', **kwargs) -> GraphRunner:
@@ -59,8 +62,10 @@ def run_profile():
 
 @pytest.fixture
 def make_probe():
-    """make_probe(runner) or make_probe(executor, context): a Probe node spun with the graph under
-    test (mmchat_tools.probe), destroyed after the test; keyword arguments go to Probe."""
+    """A Probe node (mmchat_tools.probe) spun with the graph under test, destroyed after the test.
+
+    Usage: make_probe(runner) or make_probe(executor, context); keyword arguments go to Probe.
+    """
     probes = []
 
     def make(spinner: GraphRunner | Executor, context: Context | None = None, name: str = 'probe',

@@ -1,7 +1,10 @@
-"""`python -m mmchat_bench`: every benchmark is registered and parses its defaults; a missing
-model is reported before anything runs (the benchmarks themselves run with `make bench`); the
-tracker's settings are chosen on scenarios the detector benchmark does not score; the detector
-benchmark's operator profile reads ONNX Runtime's real profiler output."""
+"""`python -m mmchat_bench`: the benchmarks' command line and set-up.
+
+Every benchmark is registered and parses its defaults; a missing model is reported before anything
+runs (the benchmarks themselves run with `make bench`); the tracker's settings are chosen on
+scenarios the detector benchmark does not score; the detector benchmark's operator profile reads
+ONNX Runtime's real profiler output.
+"""
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +32,8 @@ def test_detector_benchmark_reports_missing_models(tmp_path, capsys):
 
 
 def test_tracker_benchmark_reports_a_missing_model(tmp_path, capsys):
-    assert main(['tracker', '--model', str(tmp_path / 'none.onnx'), '--out', str(tmp_path / 'out')]) == 2
+    assert main(['tracker', '--model', str(tmp_path / 'none.onnx'),
+                 '--out', str(tmp_path / 'out')]) == 2
     assert 'missing model file' in capsys.readouterr().out
     assert not (tmp_path / 'out').exists()
 
@@ -39,7 +43,10 @@ def test_tracker_settings_are_chosen_on_other_scenarios_than_the_benchmarks():
     validation, _ = tracker.scenario_set(graph.share_dir(), validation=True)
     scored, _ = tracker.scenario_set(graph.share_dir())
     assert len(validation) >= 4 and set(validation).isdisjoint(scored)
-    colours = lambda scenarios: {t.rgba for s in scenarios.values() for t in s.world.targets}
+
+    def colours(scenarios):
+        return {t.rgba for s in scenarios.values() for t in s.world.targets}
+
     assert colours(validation).isdisjoint(colours(scored))
 
 

@@ -15,8 +15,10 @@ IMAGE, INFO = '/camera/image_raw', '/camera/camera_info'
 
 
 def start_camera(run_profile, make_probe, **camera_overrides):
-    """The replay profile's camera, and a probe recording its images (with arrival times), camera
-    infos and diagnostics."""
+    """The replay profile's camera, and a probe recording its outputs.
+
+    The probe records images (with arrival times), camera infos and diagnostics.
+    """
     overrides = {'source': 'test_pattern', **camera_overrides}
     runner = run_profile('replay', overrides={'camera': overrides})
     probe = make_probe(runner, 'camera_probe')

@@ -40,8 +40,9 @@ class Kinematic:
     def feed(self, position=None):
         if position is not None:
             self.position = np.array(position, float)
-        self.manager.update_estimate(StateEstimate(self.t, self.position.copy(), self.velocity.copy(),
-                                                   quat_from_yaw(self.yaw), np.zeros(3)))
+        self.manager.update_estimate(StateEstimate(self.t, self.position.copy(),
+                                                   self.velocity.copy(), quat_from_yaw(self.yaw),
+                                                   np.zeros(3)))
 
     def command(self, verb, **fields):
         self._ids += 1
@@ -99,7 +100,8 @@ def test_takeoff_goto_land_walk_through_the_state_machine(k):
     assert k.position[2] == pytest.approx(1.5, abs=0.02) and m.home == pytest.approx([0, 0, 0])
     outcome = k.fly(Verb.GOTO, x_m=3.0, y_m=-2.0, z_m=2.0, yaw_rad=1.0, speed_mps=2.0)
     assert outcome.success and 'reached goal' in outcome.reason
-    assert k.position == pytest.approx([3, -2, 2], abs=0.02) and k.yaw == pytest.approx(1.0, abs=0.01)
+    assert k.position == pytest.approx([3, -2, 2], abs=0.02)
+    assert k.yaw == pytest.approx(1.0, abs=0.01)
     speeds = [np.linalg.norm(s.velocity) for s in k.setpoints if s.kind == OutputKind.TRACK]
     assert max(speeds) == pytest.approx(2.0, abs=0.01)                # the asked speed, on the path
     outcome = k.fly(Verb.LAND)

@@ -1,4 +1,4 @@
-"""ROS-free building blocks of the flight controller: frames, mixer, trajectories, settings, cascade."""
+"""ROS-free parts of the flight controller: frames, mixer, trajectories, settings, cascade."""
 import math
 from pathlib import Path
 
@@ -220,7 +220,8 @@ def test_cascade_at_the_setpoint_asks_for_hover_thrust_and_no_torque():
 def test_cascade_signs_follow_rep_103():
     cascade, config = make_cascade()
     state = level_state()
-    # Goal 1 m ahead (+x): tilt the thrust toward +x, i.e. pitch nose down = positive torque y (FLU).
+    # Goal 1 m ahead (+x): tilt the thrust toward +x, i.e. pitch nose down = positive torque y
+    # (FLU).
     cascade.update_outer(hold((1.0, 0.0, 1.0)), state, 0.01)
     assert cascade.body_z_target[0] > 0
     out = cascade.update_inner(state.orientation, np.zeros(3), 0.004)

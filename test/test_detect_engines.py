@@ -35,7 +35,7 @@ def scene():
 
 @pytest.mark.slow
 def test_export_and_int8_quantisation(tmp_path, scene):
-    """Export at a small size, quantise with a few calibration images, and detect with the result."""
+    """Export at a small size, quantise with a few calibration images, and detect with it."""
     image, truth = scene
     imgsz = 256
     onnx_path = build_engine.export_onnx(WEIGHTS, imgsz, tmp_path / 'model.onnx')
@@ -59,9 +59,10 @@ def test_export_and_int8_quantisation(tmp_path, scene):
     assert decoding and all(n.name in decoding for n in model.graph.node
                             if n.name.startswith(build_engine.HEAD_PREFIX)
                             and n.op_type in ('Softmax', 'Div'))
-    quantised_inputs = {i for n in model.graph.node if n.op_type == 'QuantizeLinear' for i in n.input}
-    assert not quantised_inputs & {o for n in model.graph.node if n.name in decoding for o in n.output}, \
-        'the head decoding stays in float'
+    quantised_inputs = {i for n in model.graph.node if n.op_type == 'QuantizeLinear'
+                        for i in n.input}
+    decoding_outputs = {o for n in model.graph.node if n.name in decoding for o in n.output}
+    assert not quantised_inputs & decoding_outputs, 'the head decoding stays in float'
 
     detector = YoloDetector(int8_path, imgsz=imgsz, conf=0.25)
     found = detector.detect(image)
@@ -81,11 +82,13 @@ def test_tensorrt_is_refused_with_a_reason_when_it_cannot_run(tmp_path, capsys):
     code = bringup.main(['build-engine', '--weights', str(WEIGHTS), '--tensorrt', 'int8',
                          '--out', str(tmp_path)])
     assert code == 2 and 'cannot build a TensorRT engine here' in capsys.readouterr().out
-    assert not list(tmp_path.glob('*.onnx')), 'nothing is exported when the requested engine cannot be built'
+    assert not list(tmp_path.glob('*.onnx')), \
+        'nothing is exported when the requested engine cannot be built'
 
 
 @pytest.mark.skipif(TENSORRT_PROBLEM is not None,
-                    reason=f'TensorRT engines are built and run on an NVIDIA GPU: {TENSORRT_PROBLEM}')
+                    reason='TensorRT engines are built and run on an NVIDIA GPU: '
+                           f'{TENSORRT_PROBLEM}')
 @pytest.mark.parametrize('precision', ['fp16', 'int8'])
 def test_tensorrt_engine_builds_and_detects(tmp_path, scene, precision):
     image, _ = scene

@@ -19,7 +19,8 @@ def truth(boxes, classes) -> ImageTruth:
 
 def test_perfect_detections_score_one():
     t = [truth([[0, 0, 10, 20], [30, 30, 60, 50]], [0, 1]), truth([[5, 5, 15, 25]], [0])]
-    p = [pred([[0, 0, 10, 20], [30, 30, 60, 50]], [0.9, 0.8], [0, 1]), pred([[5, 5, 15, 25]], [0.7], [0])]
+    p = [pred([[0, 0, 10, 20], [30, 30, 60, 50]], [0.9, 0.8], [0, 1]),
+         pred([[5, 5, 15, 25]], [0.7], [0])]
     result = detection_map(p, t, NAMES)
     assert result['map50'] == pytest.approx(1.0) and result['map50_95'] == pytest.approx(1.0)
     assert result['per_class']['person']['instances'] == 2

@@ -1,4 +1,4 @@
-"""The detector node over real DDS with the committed models: detection, tracking, headers, bad input.
+"""The detector node over real DDS with the committed models: detection, tracking, headers, input.
 
 Frames are rendered by the built-in simulator with exact ground-truth boxes (segmentation), sent
 one at a time, and each answer is awaited, so no test depends on timing.
@@ -54,7 +54,8 @@ class Harness:
         # A namespace per harness: with the same names in every test, the lifecycle service of a
         # new node was sometimes not discovered within 30 s (cause not pinned down).
         namespace = f'/harness_{next(HARNESS_NUMBERS)}'
-        self.node = DetectorNode(context=context, namespace=namespace, parameter_overrides=overrides)
+        self.node = DetectorNode(context=context, namespace=namespace,
+                                 parameter_overrides=overrides)
         executor.add_node(self.node)
         self.probe = Probe(executor, context, 'detector_probe', namespace=namespace)
         self.images = self.probe.publisher('image', Image, ros_io.SENSOR_QOS)
@@ -65,7 +66,8 @@ class Harness:
         self._state_client = self.probe.create_client(GetState, 'detector/get_state')
 
     def state(self) -> int:
-        assert spin_until(self.executor, self._state_client.service_is_ready, 30.0)  # slow discovery under load
+        # discovery is slow under load
+        assert spin_until(self.executor, self._state_client.service_is_ready, 30.0)
         future = self._state_client.call_async(GetState.Request())
         assert spin_until(self.executor, future.done, 10.0)
         return future.result().current_state.id
@@ -73,7 +75,8 @@ class Harness:
     def wait_configured(self) -> int:
         """Spin until the autostart finished (active or failed); returns the lifecycle state."""
         spin_until(self.executor, lambda: any(
-            s.message.startswith(('active', 'not configured')) for d in self.diagnostics for s in d.status
+            s.message.startswith(('active', 'not configured'))
+            for d in self.diagnostics for s in d.status
             if s.name.endswith('detector')), LOAD_TIMEOUT_S)
         return self.state()
 
@@ -81,10 +84,11 @@ class Harness:
         assert spin_until(self.executor, lambda: self.images.get_subscription_count() > 0, 10.0)
 
     def send(self, image_msg: Image) -> DetectionArray | None:
-        """Publish one frame and wait for the DetectionArray carrying its header (None if none comes)."""
+        """Publish one frame and wait for the DetectionArray with its header (None if none)."""
         before = len(self.arrays)
         self.images.publish(image_msg)
-        spin_until(self.executor, lambda: any(a.header == image_msg.header for a in self.arrays[before:]),
+        spin_until(self.executor,
+                   lambda: any(a.header == image_msg.header for a in self.arrays[before:]),
                    ANSWER_TIMEOUT_S)
         return next((a for a in self.arrays[before:] if a.header == image_msg.header), None)
 
@@ -92,7 +96,8 @@ class Harness:
         return self.send(ros_io.image_msg(bgr, 'bgr8', stamp_header(i)))
 
     def status(self, predicate) -> bool:
-        return any(predicate(s) for d in self.diagnostics for s in d.status if s.name.endswith('detector'))
+        return any(predicate(s) for d in self.diagnostics for s in d.status
+                   if s.name.endswith('detector'))
 
 
 @pytest.fixture
@@ -118,7 +123,8 @@ def room_frames() -> list[sim_data.SequenceFrame]:
     frames = []
     for i, t in enumerate(np.arange(0.0, 24.0, 2.0)):
         sim_data.place_targets(sim, float(t))
-        renderer.place_camera(sim_data.CameraPose((-4.5, 0.5 * (i % 3 - 1), 1.3), 0.0, math.radians(8)))
+        renderer.place_camera(sim_data.CameraPose((-4.5, 0.5 * (i % 3 - 1), 1.3), 0.0,
+                                                  math.radians(8)))
         image, boxes = renderer.render()
         frames.append(sim_data.SequenceFrame(float(t), image, boxes))
     renderer.close()
@@ -127,7 +133,7 @@ def room_frames() -> list[sim_data.SequenceFrame]:
 
 
 def matched_fraction(frames, arrays, min_height_px: float = 20.0) -> float:
-    """Fraction of true boxes (at least min_height_px tall) found with IoU >= 0.5 and the right class."""
+    """Fraction of true boxes (min_height_px tall or more) found with IoU >= 0.5 and right class."""
     found = total = 0
     for frame, array in zip(frames, arrays):
         truth = [b for b in frame.boxes if b.box_xyxy[3] - b.box_xyxy[1] >= min_height_px]
@@ -155,7 +161,8 @@ def test_detects_the_simulator_targets_and_copies_headers(harness, room_frames, 
     for i, array in enumerate(arrays):
         assert array.header == stamp_header(i)                     # copied, never re-stamped
         assert (array.image_width, array.image_height) == (320, 240)
-        assert all(d.track_id == -1 and d.track_state == Detection.TRACK_NONE for d in array.detections)
+        assert all(d.track_id == -1 and d.track_state == Detection.TRACK_NONE
+                   for d in array.detections)
     assert matched_fraction(room_frames, arrays) >= 0.8
     assert {a.header.stamp.sec for a in h.annotated} and h.annotated[-1].encoding == 'bgr8'
     assert h.annotated[-1].header in [a.header for a in arrays]
@@ -192,7 +199,8 @@ def test_track_ids_persist_across_a_crossing(harness):
         assert len(track_ids) >= 10, f'target {target} is tracked through the sequence'
         assert len(set(track_ids)) == 1, f'target {target} changed track ID: {track_ids}'
     assert len({v[0] for v in ids.values()}) == 3, 'each person has their own ID'
-    ages = [d.track_age_s for d in h.arrays[-1].detections if d.track_state == Detection.TRACK_CONFIRMED]
+    ages = [d.track_age_s for d in h.arrays[-1].detections
+            if d.track_state == Detection.TRACK_CONFIRMED]
     assert ages and max(ages) > 1.0
 
 
@@ -214,7 +222,8 @@ def test_bad_images_are_skipped_and_the_node_keeps_working(harness, room_frames)
     assert h.status(lambda s: s.level == DiagnosticStatus.WARN and 'image skipped' in s.message)
     assert h.state() == State.PRIMARY_STATE_ACTIVE
     assert h.send_frame(room_frames[0].image, 5) is not None
-    mono = ros_io.image_msg(np.ascontiguousarray(room_frames[0].image[:, :, 1]), 'mono8', stamp_header(6))
+    mono = ros_io.image_msg(np.ascontiguousarray(room_frames[0].image[:, :, 1]), 'mono8',
+                            stamp_header(6))
     assert h.send(mono) is not None, 'mono8 is converted, not rejected'
 
 
@@ -270,14 +279,19 @@ def test_class_filter(harness, yard_frame, keep):
 
 
 def test_conf_bounds_every_detection_without_a_tracker(harness, room_frames):
-    """track_low_conf lowers the detector's threshold only for a tracker (which starts no track
-    below conf); the room views hold detections between the two thresholds."""
+    """track_low_conf lowers the detector's threshold only for a tracker.
+
+    A tracker starts no track below conf; the room views hold detections between the two
+    thresholds.
+    """
     scores = {}
     for conf in (0.05, 0.35):
-        h = harness(model=str(MODELS / 'sim_yolo11n_int8.onnx'), tracker='none', conf=conf, track_low_conf=0.05)
+        h = harness(model=str(MODELS / 'sim_yolo11n_int8.onnx'), tracker='none', conf=conf,
+                    track_low_conf=0.05)
         assert h.wait_configured() == State.PRIMARY_STATE_ACTIVE
         h.wait_for_subscription()
-        scores[conf] = [d.score for i, f in enumerate(room_frames) for d in h.send_frame(f.image, i).detections]
+        scores[conf] = [d.score for i, f in enumerate(room_frames)
+                        for d in h.send_frame(f.image, i).detections]
     assert any(s < 0.35 for s in scores[0.05])
     assert scores[0.35] and min(scores[0.35]) >= 0.35
 
@@ -303,7 +317,11 @@ def test_sim_profile_detects_the_people_and_the_recording_summary_lists_them(run
                          record_topics=['/detections', '/detections/image_annotated',
                                         '/detections/markers'])
     arrays = make_probe(runner, 'detections_listener').record('/detections', DetectionArray)
-    confirmed = lambda: sum(d.track_state == Detection.TRACK_CONFIRMED for a in arrays for d in a.detections)
+
+    def confirmed():
+        return sum(d.track_state == Detection.TRACK_CONFIRMED
+                   for a in arrays for d in a.detections)
+
     assert runner.spin(LOAD_TIMEOUT_S, until=lambda: len(arrays) >= 30 and confirmed() >= 10)
     assert all(a.header.frame_id == 'camera_optical_frame' for a in arrays)
     runner.shutdown()

@@ -1,4 +1,4 @@
-"""models/detector/train.py: the ReLU network it builds, and how committed weights carry over into it."""
+"""models/detector/train.py: the ReLU network it builds, and how committed weights carry over."""
 from __future__ import annotations
 
 import importlib.util

@@ -1,4 +1,4 @@
-"""Helpers (no tests) for the flight controller's ROS tests: the simulator + controller graph, a probe."""
+"""Helpers (no tests) for the flight controller's ROS tests: simulator + controller, a probe."""
 from __future__ import annotations
 
 from sensor_msgs.msg import Imu
@@ -27,8 +27,10 @@ def flight_profile() -> graph.Profile:
 
 
 def start_flight(sim: dict | None = None, controller: dict | None = None) -> GraphRunner:
-    """Simulator + flight controller in one process, the simulator configured (its world
-    loaded); shut it down after use."""
+    """Simulator + flight controller in one process, the simulator configured (world loaded).
+
+    Shut it down after use.
+    """
     runner = GraphRunner(flight_profile(), overrides={
         'sim': {**FAST_SIM, **(sim or {})}, 'flight_controller': {**QUICK, **(controller or {})}}
     ).start()
@@ -40,8 +42,10 @@ class FlightProbe(Probe):
     """Sends commands, authorisation and heartbeats; records what the controller and sim publish."""
 
     def __init__(self, runner: GraphRunner, lockstep: bool = False) -> None:
-        """Spun by `runner`. `lockstep`: also record IMU stamps and motor commands (200 Hz each:
-        slows the loop)."""
+        """Spun by `runner`.
+
+        `lockstep`: also record IMU stamps and motor commands (200 Hz each: slows the loop).
+        """
         super().__init__(runner.executor, runner.context, 'flight_probe', use_sim_time=True)
         self._sim_node = runner.nodes['sim']
         self.states: list[VehicleState] = self.record('/vehicle/state', VehicleState)

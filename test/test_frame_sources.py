@@ -16,13 +16,15 @@ def test_test_pattern_changes_every_frame():
 
 
 def test_video_plays_in_order_then_ends_or_loops(test_video):
-    once = frame_sources.open_source('video', width=640, height=480, path=str(test_video), loop=False)
+    once = frame_sources.open_source('video', width=640, height=480, path=str(test_video),
+                                     loop=False)
     indices = []
     while (frame := once.read()) is not None:
         indices.append(synthetic_media.frame_index_from_brightness(frame))
     assert indices == list(range(45)) and once.exhausted
 
-    looping = frame_sources.open_source('video', width=320, height=240, path=str(test_video), loop=True)
+    looping = frame_sources.open_source('video', width=320, height=240, path=str(test_video),
+                                        loop=True)
     frames = [looping.read() for _ in range(50)]
     assert all(f is not None and f.shape == (240, 320, 3) for f in frames)
     assert synthetic_media.frame_index_from_brightness(frames[45]) == 0
@@ -32,7 +34,8 @@ def test_folder_skips_unreadable_and_mismatched_images(tmp_path):
     synthetic_media.write_image_folder(tmp_path, 3, width=64, height=48)
     cv2.imwrite(str(tmp_path / 'frame_0001b.png'), np.zeros((10, 10, 3), np.uint8))
     (tmp_path / 'frame_0002b.png').write_bytes(b'not a png')
-    source = frame_sources.open_source('folder', width=64, height=48, path=str(tmp_path), loop=False)
+    source = frame_sources.open_source('folder', width=64, height=48, path=str(tmp_path),
+                                       loop=False)
     frames = []
     while not source.exhausted:
         frame = source.read()

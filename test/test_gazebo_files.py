@@ -1,4 +1,4 @@
-"""Gazebo Harmonic files cannot run here (no gz sim): check they parse and agree with the package."""
+"""Gazebo Harmonic files cannot run here (no gz sim): they parse and agree with the package."""
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -39,12 +39,13 @@ def test_quadrotor_matches_the_built_in_simulator_vehicle():
     motors = model.findall("plugin[@name='gz::sim::systems::MulticopterMotorModel']")
     assert len(motors) == len(VEHICLE.rotors)
     for plugin in motors:
-        max_thrust = float(plugin.find('motorConstant').text) * float(plugin.find('maxRotVelocity').text) ** 2
+        max_thrust = (float(plugin.find('motorConstant').text)
+                      * float(plugin.find('maxRotVelocity').text) ** 2)
         assert max_thrust == pytest.approx(VEHICLE.max_thrust_n, rel=1e-3)
 
 
 def test_bridge_publishes_what_the_built_in_simulator_publishes():
-    """The Gazebo bridge stands in for the sim node: same ROS topic names, so the nodes run unchanged."""
+    """The Gazebo bridge stands in for the sim node: same ROS topics, so the nodes run unchanged."""
     bridge = yaml.safe_load((GAZEBO / 'bridge.yaml').read_text())
     to_ros = {e['ros_topic_name'] for e in bridge if e['direction'] == 'GZ_TO_ROS'}
     sim_node = graph.load_profile('sim').node('sim')
@@ -52,7 +53,8 @@ def test_bridge_publishes_what_the_built_in_simulator_publishes():
     assert to_ros <= sim_topics, f'not published by the sim node: {to_ros - sim_topics}'
     assert {'/clock', '/imu', '/sim/odom', '/camera/image_raw'} <= to_ros
     for entry in bridge:
-        assert entry['ros_type_name'].count('/') == 2 and entry['gz_type_name'].startswith('gz.msgs.')
+        assert entry['ros_type_name'].count('/') == 2
+        assert entry['gz_type_name'].startswith('gz.msgs.')
 
 
 def test_gazebo_profile_is_served_by_the_bridge():
@@ -61,7 +63,8 @@ def test_gazebo_profile_is_served_by_the_bridge():
     to_ros = {e['ros_topic_name'] for e in bridge if e['direction'] == 'GZ_TO_ROS'}
     to_gz = {e['ros_topic_name'] for e in bridge if e['direction'] == 'ROS_TO_GZ'}
     profile = graph.load_profile('gazebo')
-    assert {'/clock', '/imu', '/sim/odom', '/camera/image_raw', '/battery'} <= set(profile.external_topics)
+    assert ({'/clock', '/imu', '/sim/odom', '/camera/image_raw', '/battery'}
+            <= set(profile.external_topics))
     assert to_ros <= set(profile.external_topics)
     controller = profile.node('flight_controller')
     assert dict(controller.remappings)['cmd_vel'] in to_gz

@@ -18,8 +18,7 @@ PHOTO_SETTINGS = DetectorSettings(static_image_mode=True, model_complexity=1, ma
 
 @pytest.fixture(scope='module')
 def photo_results(shared_data):
-    """(photo, hands found, predicted shape, open-finger count) for the fist / pointing / V /
-    open palm photos."""
+    """(photo, hands found, predicted shape, open fingers) of the fist, pointing, V, palm photos."""
     shapes = StaticGestureClassifier.from_file(
         graph.share_dir() / 'models' / 'gesture' / 'static_mlp.npz')
     detector = HandDetector(PHOTO_SETTINGS)

@@ -172,7 +172,8 @@ def test_bad_images_and_two_hands_publish_nothing(ros_context, executor, photos)
 
 def lifecycle_state(executor, operator: Operator) -> int:
     client = operator.create_client(GetState, '/gesture/get_state')
-    assert spin_until(executor, client.service_is_ready, 30.0)   # discovery is slow on a loaded machine
+    # discovery is slow on a loaded machine
+    assert spin_until(executor, client.service_is_ready, 30.0)
     future = client.call_async(GetState.Request())
     assert spin_until(executor, future.done, 5.0)
     return future.result().current_state.id
@@ -206,8 +207,11 @@ def test_bad_models_or_mapping_leave_the_node_up_unconfigured(ros_context, execu
 
 
 def test_robot_graph_camera_to_commands(tmp_path, photos):
-    """The robot profile's camera and gesture nodes as config/graph.yaml composes them, in the
-    in-process runner: the camera plays 1 s without a hand, then a fist for 1 s, in a loop."""
+    """The robot profile's camera and gesture nodes as config/graph.yaml composes them.
+
+    They run in the in-process runner: the camera plays 1 s without a hand, then a fist for 1 s,
+    in a loop.
+    """
     robot = graph.load_profile('robot')
     profile = graph.Profile('gesture_test', 'camera and gesture of the robot profile',
                             tuple(n for n in robot.nodes if n.name in ('camera', 'gesture')),

@@ -49,7 +49,8 @@ def test_launch_files_compile_and_build_nodes_from_the_graph(path):
     py_compile.compile(str(path), doraise=True)
     tree = ast.parse(path.read_text())
     functions = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
-    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    called = {n.func.id for n in ast.walk(tree)
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     assert 'generate_launch_description' in functions
     assert {'launch_node_arguments', 'load_profile'} <= called
 

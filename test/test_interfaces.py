@@ -1,12 +1,12 @@
-"""Every interface of the package travels through real DDS unchanged; the action works end to end."""
+"""Every interface of the package crosses real DDS unchanged; the action works end to end."""
 from geometry_msgs.msg import Point
 import pytest
 from rclpy.action import ActionClient, ActionServer
 from rclpy.node import Node
 
 from mmchat_ros.action import ExecuteCommand
-from mmchat_ros.msg import (AuthFactor, AuthState, Command, CommandResult, Detection, DetectionArray,
-                            Gesture, SlamState, Transcript, VehicleState)
+from mmchat_ros.msg import (AuthFactor, AuthState, Command, CommandResult, Detection,
+                            DetectionArray, Gesture, SlamState, Transcript, VehicleState)
 from mmchat_tools.probe import spin_until
 
 
@@ -73,7 +73,8 @@ def test_execute_command_action_goal_feedback_result(ros_context, executor):
         goal_handle.publish_feedback(feedback)
         goal_handle.succeed()
         return ExecuteCommand.Result(success=True,
-                                     reason=f'took off to {goal_handle.request.command.altitude_m} m')
+                                     reason='took off to '
+                                            f'{goal_handle.request.command.altitude_m} m')
 
     server = ActionServer(node, ExecuteCommand, 'execute_command', execute)
     client = ActionClient(node, ExecuteCommand, 'execute_command')

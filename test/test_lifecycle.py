@@ -1,5 +1,7 @@
-"""AutostartLifecycleNode brings itself to active, or stays up unconfigured when configure fails;
-ManagedNode, the template of every node, does each lifecycle step's part."""
+"""AutostartLifecycleNode comes up active, or stays up unconfigured when configure fails.
+
+ManagedNode, the template of every node, does each lifecycle step's part.
+"""
 from dataclasses import dataclass
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
@@ -37,9 +39,9 @@ def lifecycle_state(executor, context) -> int:
     asker = Node('state_asker', context=context)
     executor.add_node(asker)
     client = asker.create_client(GetState, '/model_node/get_state')
-    assert spin_until(executor, client.service_is_ready, 30.0)   # discovery is slow on a loaded machine
+    assert spin_until(executor, client.service_is_ready, 30.0)   # slow discovery under load
     future = client.call_async(GetState.Request())
-    assert spin_until(executor, future.done, 5.0)
+    assert spin_until(executor, future.done, 30.0)
     return future.result().current_state.id
 
 

@@ -1,4 +1,4 @@
-"""The flight controller's MAVLink interface against a small autopilot written here (pymavlink, UDP).
+"""The flight controller's MAVLink interface against a small autopilot written here (pymavlink).
 
 The peer plays PX4 (or ArduPilot): it sends HEARTBEAT, LOCAL_POSITION_NED, ATTITUDE and
 SYS_STATUS, refuses OFFBOARD unless a setpoint stream is already flowing, arms only in
@@ -74,7 +74,8 @@ class FakeAutopilot(threading.Thread):
                     mavlink.MAV_MODE_FLAG_SAFETY_ARMED if self.armed else 0)
                 self.conn.mav.heartbeat_send(
                     mavlink.MAV_TYPE_QUADROTOR,
-                    mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA if self.ardupilot else mavlink.MAV_AUTOPILOT_PX4,
+                    mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA if self.ardupilot
+                    else mavlink.MAV_AUTOPILOT_PX4,
                     base, self.custom_mode, mavlink.MAV_STATE_ACTIVE)
                 self.conn.mav.sys_status_send(0, 0, 0, 500, 15800, -1, 80, 0, 0, 0, 0, 0, 0)
             if now >= next_state:
@@ -137,7 +138,8 @@ class FakeAutopilot(threading.Thread):
             self.velocity = [0.0, 0.0, 2.0 if falling else 0.0]
         else:
             position, velocity, yaw = target
-            self.velocity = [v + 2.0 * (p - q) for v, p, q in zip(velocity, position, self.position)]
+            self.velocity = [v + 2.0 * (p - q)
+                             for v, p, q in zip(velocity, position, self.position)]
             self.yaw += max(-dt, min(dt, wrap_pi(yaw - self.yaw)))
         self.position = [p + v * dt for p, v in zip(self.position, self.velocity)]
         if self.position[2] > 0.0:                              # the ground

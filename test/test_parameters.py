@@ -13,7 +13,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
-from conftest import spin_until
+from mmchat_tools.probe import spin_until
 from mmchat_ros import parameters
 from mmchat_ros.nodes.camera_node import CameraNode
 from mmchat_ros.nodes.detector_node import DetectorNode
@@ -106,8 +106,11 @@ def graph():
 
 
 def typed_value(node, name: str):
-    """The value the node itself reads (its typed parameter object; the flight controller's
-    control settings by name: they are checked together by ControllerConfig)."""
+    """The value the node itself reads.
+
+    From its typed parameter object; the flight controller's control settings by name (they are
+    checked together by ControllerConfig).
+    """
     value = node._params.values
     if not hasattr(value, name.split('.')[0]):
         return node._params.flat([name])[name]

@@ -44,7 +44,8 @@ def test_full_definitions_include_dependencies():
 
 
 def test_cli_reports_bad_arguments_without_a_traceback():
-    result = subprocess.run([sys.executable, '-m', 'mmchat_ros.bringup', 'run', '--profile', 'moon'],
+    result = subprocess.run([sys.executable, '-m', 'mmchat_ros.bringup', 'run',
+                             '--profile', 'moon'],
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "unknown profile 'moon'" in result.stderr and 'Traceback' not in result.stderr

@@ -153,7 +153,7 @@ def test_a_second_signal_during_shutdown_ends_the_process_at_once(own_domain, ch
 
 
 def lifecycle_state(node: Node, executor, name: str) -> str:
-    """The lifecycle state label of node `name`, asked through its get_state service ('' if none)."""
+    """The lifecycle state label of node `name`, from its get_state service ('' if none)."""
     client = node.create_client(GetState, f'/{name}/get_state')
     try:
         if not spin_until(executor, client.service_is_ready, PATIENCE_S):

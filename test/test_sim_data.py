@@ -1,4 +1,4 @@
-"""The detector's training-data generator: random scenes, distractors and rendered, labelled images."""
+"""The detector's training-data generator: random scenes, distractors, rendered labelled images."""
 from __future__ import annotations
 
 import cv2
@@ -50,8 +50,8 @@ def test_written_dataset_has_a_label_file_per_image_with_boxes_inside_it(tmp_pat
     for image in images:
         height, width = cv2.imread(str(image)).shape[:2]
         assert (width, height) in ((320, 240), (480, 360))
-        boxes, classes = sim_data.read_yolo_labels(tmp_path / 'labels' / 'train' / f'{image.stem}.txt',
-                                                   width, height)
+        boxes, classes = sim_data.read_yolo_labels(
+            tmp_path / 'labels' / 'train' / f'{image.stem}.txt', width, height)
         assert set(classes.tolist()) <= {0, 1}
         assert np.all(boxes[:, 2] > boxes[:, 0]) and np.all(boxes[:, 3] > boxes[:, 1])
         assert np.all(boxes >= -0.5)

@@ -25,9 +25,11 @@ TOPICS = {'clock': ('/clock', Clock, 10), 'imu': ('/imu', Imu, SENSOR_QOS),
 
 def start(run_profile, make_probe, thrust_n: float | None = None, stamp_offset_ns: int = 0,
           **sim_overrides):
-    """The sim profile's simulator node alone, and a probe recording its outputs (TOPICS) that,
-    given `thrust_n`, answers each IMU sample like a controller (its stamp shifted by
-    `stamp_offset_ns`). Returns the runner, the probe and the recorded messages by key."""
+    """The sim profile's simulator node alone, and a probe recording its outputs (TOPICS).
+
+    Given `thrust_n`, the probe answers each IMU sample like a controller (its stamp shifted by
+    `stamp_offset_ns`). Returns the runner, the probe and the recorded messages by key.
+    """
     alone = graph.Profile('sim_alone', 'the simulator node',
                           (graph.load_profile('sim').node('sim'),))
     runner = run_profile(alone, overrides={'sim': {**FAST, **sim_overrides}})
@@ -56,7 +58,8 @@ def test_sim_publishes_time_sensors_cameras_and_truth(run_profile, make_probe):
     runner, _, m = start(run_profile, make_probe)
     assert runner.spin(30.0, until=lambda: sim_time(m) > 1.0 and m['image'])
     imu, odom = m['imu'][-1], m['odom'][-1]
-    assert imu.header.frame_id == 'base_link' and imu.linear_acceleration.z == pytest.approx(9.81, abs=0.2)
+    assert imu.header.frame_id == 'base_link'
+    assert imu.linear_acceleration.z == pytest.approx(9.81, abs=0.2)
     assert odom.header.frame_id == 'odom' and odom.child_frame_id == 'base_link'
     assert 0.0 < odom.pose.pose.position.z < 0.1                        # resting on the floor
     image, info = m['image'][-1], m['info'][-1]
@@ -70,7 +73,8 @@ def test_sim_publishes_time_sensors_cameras_and_truth(run_profile, make_probe):
     assert {d.class_name for d in m['targets'][-1].detections} == {'person'}
     camera_stamps = [ros_io.seconds(i.header.stamp) for i in m['image']]
     if len(camera_stamps) > 2:
-        assert (camera_stamps[-1] - camera_stamps[-2]) == pytest.approx(0.05, abs=1e-6)  # 20 Hz sim time
+        # 20 Hz in sim time
+        assert (camera_stamps[-1] - camera_stamps[-2]) == pytest.approx(0.05, abs=1e-6)
 
 
 def test_lockstep_runs_a_controller_at_every_step_and_thrust_lifts(run_profile, make_probe):

@@ -1,4 +1,4 @@
-"""The ROS-free simulator: worlds, physics, disturbances, battery, targets and cameras (real MuJoCo)."""
+"""The ROS-free simulator (real MuJoCo): worlds, physics, disturbances, battery, targets, camera."""
 import math
 
 import numpy as np
@@ -82,7 +82,8 @@ def test_battery_drains_with_thrust():
     sim.set_thrusts([sim.vehicle.hover_thrust_n / 4] * 4, armed=True)
     sim.step(10.0)
     b = sim.vehicle.battery
-    expected_wh = (b.idle_power_w + b.power_per_thrust_w_per_n * sim.vehicle.hover_thrust_n) * 10 / 3600
+    expected_wh = ((b.idle_power_w + b.power_per_thrust_w_per_n * sim.vehicle.hover_thrust_n)
+                   * 10 / 3600)
     assert 1 - sim.battery().fraction == pytest.approx(expected_wh / b.capacity_wh, rel=0.1)
     sim.drain_battery_to(0.1)
     assert sim.battery().fraction == pytest.approx(0.1)
@@ -96,7 +97,8 @@ def test_targets_follow_their_paths():
     after = {t.target_id: t for t in sim.targets()}
     for target_id, truth in after.items():
         speed = np.linalg.norm(truth.velocity_mps)
-        assert np.linalg.norm(truth.position_m - before[target_id]) == pytest.approx(2.0 * speed, rel=0.05)
+        assert np.linalg.norm(truth.position_m - before[target_id]) == pytest.approx(2.0 * speed,
+                                                                                      rel=0.05)
     body = sim.model.body('target_1').mocapid[0]
     assert np.allclose(sim.data.mocap_pos[body][:2], after[1].position_m[:2])
 

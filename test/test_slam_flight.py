@@ -84,10 +84,12 @@ def test_lost_tracking_makes_the_controller_flying_on_slam_fail_safe():
                            and probe.state.header.frame_id == 'odom')
         def done(request):
             return runner.spin(60.0, until=lambda: request in probe.results and probe.mode_is(
-                S.MODE_FLYING) and not probe.state.active_request_id) and probe.results[request].accepted
+                S.MODE_FLYING) and not probe.state.active_request_id) \
+                and probe.results[request].accepted
 
         def tracking():
-            return relays.slam_states and relays.slam_states[-1].tracking_state == SlamState.STATE_OK
+            return (relays.slam_states
+                    and relays.slam_states[-1].tracking_state == SlamState.STATE_OK)
 
         # Take off low, slide sideways (parallax initialises the map), then climb: the climb while
         # tracking gives SLAM its metric scale, and the controller switches to SLAM's odometry.

@@ -16,4 +16,5 @@ _folder = tempfile.TemporaryDirectory(prefix='mmchat_slam_test_')
 @functools.cache
 def short_sequence() -> Path:
     """The 'short' sequence (take-off and a quarter lap, 12 s, 20 Hz) in the TUM layout."""
-    return sequences.render('short', Path(_folder.name) / 'short', WIDTH, HEIGHT, show_progress=False)
+    return sequences.render('short', Path(_folder.name) / 'short', WIDTH, HEIGHT,
+                            show_progress=False)

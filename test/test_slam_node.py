@@ -53,8 +53,10 @@ def short_sequence() -> list[Frame]:
 
 
 class Player(Probe):
-    """Publishes frames with camera_info, IMU attitude and altitude odometry, like the simulator;
-    records what the SLAM node publishes."""
+    """Publishes frames with camera_info, IMU attitude and altitude odometry, like the simulator.
+
+    It records what the SLAM node publishes.
+    """
 
     def __init__(self, executor, context, frames, black_after=None, black_frames=0):
         super().__init__(executor, context, 'sequence_player')
@@ -79,7 +81,8 @@ class Player(Probe):
             return
         frame = self.frames[min(self.index, len(self.frames) - 1)]
         t = self.index / FPS
-        image = frame.image if self.index < len(self.frames) else np.zeros((HEIGHT, WIDTH, 3), np.uint8)
+        image = (frame.image if self.index < len(self.frames)
+                 else np.zeros((HEIGHT, WIDTH, 3), np.uint8))
         self.publish(image, t, frame.world_from_body)
         self.index += 1
 
@@ -112,7 +115,8 @@ def test_slam_tracks_follows_ground_truth_reports_loss_and_resets(ros_context, e
     spin_until(executor, lambda: False, 0.3)
     states = player.records['state']
     tracking = [s for s in states if s.tracking_state == SlamState.STATE_OK]
-    assert len(tracking) >= 0.8 * len(short_sequence), 'SLAM should track most of the take-off and lap'
+    assert len(tracking) >= 0.8 * len(short_sequence), \
+        'SLAM should track most of the take-off and lap'
     assert tracking[-1].maps == 1 and tracking[-1].scale_known
     assert tracking[-1].scale > 0 and tracking[-1].map_points > 0 and tracking[-1].keyframes > 2
 
@@ -122,7 +126,8 @@ def test_slam_tracks_follows_ground_truth_reports_loss_and_resets(ros_context, e
     positions = np.array([[p.pose.position.x, p.pose.position.y, p.pose.position.z] for p in poses])
     truth = Trajectory.from_matrices([k / FPS for k in range(len(short_sequence))],
                                      [f.world_from_camera for f in short_sequence])
-    error = metrics.ate(Trajectory(times, positions, np.tile([0, 0, 0, 1.0], (len(times), 1))), truth)
+    error = metrics.ate(Trajectory(times, positions, np.tile([0, 0, 0, 1.0], (len(times), 1))),
+                        truth)
     assert error.rmse_m < 0.08 and error.rmse_percent < 1.0, error
 
     # The odometry is metric and in the world frame without any alignment: the scale and the map
@@ -145,7 +150,8 @@ def test_slam_tracks_follows_ground_truth_reports_loss_and_resets(ros_context, e
     assert math.isnan(player.records['odom'][-1].pose.pose.position.x)
 
     client = player.create_client(Trigger, '/slam/reset')
-    assert spin_until(executor, client.service_is_ready, 30.0)   # discovery is slow on a loaded machine
+    # discovery is slow on a loaded machine
+    assert spin_until(executor, client.service_is_ready, 30.0)
     future = client.call_async(Trigger.Request())
     assert spin_until(executor, future.done, 10.0)
     assert future.result().success and '1 resets' in future.result().message
@@ -166,7 +172,7 @@ def test_bad_images_are_rejected_and_a_dead_slam_process_is_restarted(
         spin_until(executor, lambda: False, 0.15)
 
     t = 0.0
-    while not player.records['state'] and t < 30.0:           # the first camera_info starts ORB-SLAM3
+    while not player.records['state'] and t < 30.0:    # the first camera_info starts ORB-SLAM3
         send(frame.image, t)
         t += 0.05
     assert player.records['state'], 'SLAM never started'
@@ -180,7 +186,8 @@ def test_bad_images_are_rejected_and_a_dead_slam_process_is_restarted(
         send(image, t, encoding)
         return spin_until(executor, lambda: any(expected in r for r in reasons()), 3.0)
 
-    assert rejected(np.zeros((HEIGHT, WIDTH), np.uint16), t + 0.1, "encoding 'mono16' is not one of", 'mono16')
+    assert rejected(np.zeros((HEIGHT, WIDTH), np.uint16), t + 0.1,
+                    "encoding 'mono16' is not one of", 'mono16')
     assert rejected(np.zeros((HEIGHT // 2, WIDTH // 2, 3), np.uint8), t + 0.2,
                     f'size {WIDTH // 2}x{HEIGHT // 2} differs from the calibrated {WIDTH}x{HEIGHT}')
     assert rejected(frame.image, t - 0.05, 'is not after the previous frame')
@@ -191,7 +198,8 @@ def test_bad_images_are_rejected_and_a_dead_slam_process_is_restarted(
     # ORB-SLAM3's process dies: the node reports it and starts a new one from the next camera_info.
     node._session.backend._process.kill()
     send(frame.image, t + 0.4)
-    assert spin_until(executor, lambda: any('SLAM failed' in m for m in warnings(player, DiagnosticStatus.ERROR)),
+    assert spin_until(executor, lambda: any('SLAM failed' in m
+                                            for m in warnings(player, DiagnosticStatus.ERROR)),
                       3.0)
 
     def starts():
@@ -204,12 +212,14 @@ def test_bad_images_are_rejected_and_a_dead_slam_process_is_restarted(
     assert starts()[-1:] == ['2'], starts()[-3:]
     count = len(player.records['state'])
     send(frame.image, t + 3.5)
-    assert spin_until(executor, lambda: len(player.records['state']) > count, 3.0)    # tracking again
+    # tracking again
+    assert spin_until(executor, lambda: len(player.records['state']) > count, 3.0)
 
 
 def lifecycle_state(executor, asker) -> int:
     client = asker.create_client(GetState, '/slam/get_state')
-    assert spin_until(executor, client.service_is_ready, 30.0)   # discovery is slow on a loaded machine
+    # discovery is slow on a loaded machine
+    assert spin_until(executor, client.service_is_ready, 30.0)
     future = client.call_async(GetState.Request())
     assert spin_until(executor, future.done, 5.0)
     return future.result().current_state.id
@@ -220,6 +230,7 @@ def test_missing_vocabulary_leaves_the_node_unconfigured_with_the_reason(ros_con
     node, player = start(ros_context, executor, ([],), vocabulary='/nonexistent/ORBvoc.txt')
 
     def error_reported():
-        return any('ORBvoc.txt does not exist' in m for m in warnings(player, DiagnosticStatus.ERROR))
+        return any('ORBvoc.txt does not exist' in m
+                   for m in warnings(player, DiagnosticStatus.ERROR))
     assert spin_until(executor, error_reported, 5.0)
     assert lifecycle_state(executor, player) == State.PRIMARY_STATE_UNCONFIGURED

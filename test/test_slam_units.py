@@ -1,4 +1,4 @@
-"""ROS-free SLAM pieces: alignment and ATE, poses, the scale method, settings files, dataset readers."""
+"""ROS-free SLAM parts: alignment and ATE, poses, the scale method, settings, dataset readers."""
 import math
 
 import numpy as np
@@ -84,7 +84,7 @@ def test_scale_and_map_frame_from_altitude_and_attitude():
     assert bodies[first_known][2, 3] - bodies[0][2, 3] >= 0.8            # not before the climb
     anchor = estimator.result
     assert anchor.scale == pytest.approx(1 / slam_scale, rel=1e-9)
-    for body, camera in zip(bodies[::17], cameras[::17]):                 # metric, z up, take-off x, y
+    for body, camera in zip(bodies[::17], cameras[::17]):             # metric, z up, take-off x, y
         assert np.allclose(anchor.apply_pose(camera) @ invert(mount), body, atol=1e-9)
 
 
@@ -109,7 +109,8 @@ def test_settings_have_typed_values_and_refuse_what_orbslam3_cannot_use():
     fisheye = CameraCalibration(width=640, height=480, k=calibration.k, d=[0.1, 0.01, 0.0, 0.0],
                                 distortion_model='equidistant')
     assert 'KannalaBrandt8' in settings_text(fisheye, 30.0, OrbParameters())
-    rational = CameraCalibration(width=640, height=480, k=calibration.k, d=[0, 0, 0, 0, 0, 0.2, 0, 0],
+    rational = CameraCalibration(width=640, height=480, k=calibration.k,
+                                 d=[0, 0, 0, 0, 0, 0.2, 0, 0],
                                  distortion_model='rational_polynomial')
     with pytest.raises(SettingsError, match='k4-k6'):
         settings_text(rational, 30.0, OrbParameters())
@@ -146,7 +147,8 @@ def test_euroc_layout_is_read_with_its_sensor_yaml(tmp_path):
     stamps = [1403636579763555584 + k * 50_000_000 for k in range(3)]
     for s in stamps:
         write_png(camera / 'data' / f'{s}.png')
-    (camera / 'data.csv').write_text('#timestamp [ns],filename\n' + ''.join(f'{s},{s}.png\n' for s in stamps))
+    (camera / 'data.csv').write_text('#timestamp [ns],filename\n'
+                                     + ''.join(f'{s},{s}.png\n' for s in stamps))
     (camera / 'sensor.yaml').write_text(
         '%YAML:1.0\ncamera_model: pinhole\nintrinsics: [458.654, 457.296, 367.215, 248.375]\n'
         'distortion_model: radial-tangential\n'

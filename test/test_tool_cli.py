@@ -1,5 +1,7 @@
-"""`mmchat`: the offline tools of the source checkout are its subcommands, each with --help; an
-installed `mmchat` without the checkout says where they are."""
+"""`mmchat`: the offline tools of the source checkout are its subcommands, each with --help.
+
+An installed `mmchat` without the checkout says where they are.
+"""
 import os
 from pathlib import Path
 import subprocess

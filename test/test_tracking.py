@@ -27,8 +27,10 @@ def frame(figures: list[tuple[tuple[float, ...], tuple[int, int, int]]]) -> np.n
 
 
 def run(tracker, frames, drawn=None):
-    """frames: [(box, colour), ...] detected per frame at 10 Hz (drawn: what the image shows, if
-    different); returns the tracks of each frame."""
+    """The tracks of each frame of `frames`: [(box, colour), ...] detected per frame at 10 Hz.
+
+    `drawn`: what the image shows, if different.
+    """
     out = []
     for i, figures in enumerate(frames):
         detections = [Box(*box, 0.9, 0) for box, _ in figures]
@@ -55,7 +57,8 @@ def test_iou_matrix():
 
 def test_appearance_tells_colours_apart_and_matches_the_same_colour():
     red_a = appearance.descriptor(frame([(figure_box(100), RED)]), figure_box(100))
-    red_b = appearance.descriptor(frame([(figure_box(200, w=30, h=90), RED)]), figure_box(200, w=30, h=90))
+    red_b = appearance.descriptor(frame([(figure_box(200, w=30, h=90), RED)]),
+                                  figure_box(200, w=30, h=90))
     blue = appearance.descriptor(frame([(figure_box(100), BLUE)]), figure_box(100))
     grey = appearance.descriptor(np.full((HEIGHT, WIDTH, 3), 128, np.uint8), figure_box(100))
     black = appearance.descriptor(np.full((HEIGHT, WIDTH, 3), 10, np.uint8), figure_box(100))
@@ -111,10 +114,11 @@ def test_identities_survive_a_crossing():
 
 
 def test_identity_comes_back_after_an_occlusion_and_a_far_reentry():
-    """GREEN vanishes for 2 s (lost, predicted box reported for a while), then reappears elsewhere."""
+    """GREEN vanishes for 2 s (lost, predicted box reported a while), then reappears elsewhere."""
     visible = [[(figure_box(80 + 4 * i), GREEN), (figure_box(250), RED)] for i in range(10)]
     hidden = [[(figure_box(250), RED)] for _ in range(20)]
-    back = [[(figure_box(200, w=30, h=85), GREEN), (figure_box(250 + 0 * i), RED)] for i in range(6)]
+    back = [[(figure_box(200, w=30, h=85), GREEN), (figure_box(250 + 0 * i), RED)]
+            for i in range(6)]
     frames = visible + hidden + back
     tracker = ReidTracker()
     results = run(tracker, frames)
@@ -144,18 +148,23 @@ def test_weak_detections_continue_a_track_but_never_start_one():
         results.append(tracker.update(detections, frame(figures), i * 0.1))
     assert [len(r) for r in results] == [1] * len(red_scores), 'the weak BLUE never becomes a track'
     assert len({r[0].track_id for r in results}) == 1
-    assert all(r[0].detection_index == 0 and r[0].state == TrackState.CONFIRMED for r in results[4:])
+    assert all(r[0].detection_index == 0 and r[0].state == TrackState.CONFIRMED
+               for r in results[4:])
 
 
 @pytest.mark.parametrize('unmatched_cost, a_keeps_its_detection', [
     (ReidConfig.unmatched_cost, True),
     (1e5, False),                       # never unmatched: the swap this case is built to provoke
 ])
-def test_a_track_without_its_detection_does_not_push_others_into_a_swap(unmatched_cost, a_keeps_its_detection):
-    """A and B stand 0.8 box heights apart; B goes undetected just as a newcomer shows up half a
+def test_a_track_without_its_detection_does_not_push_others_into_a_swap(unmatched_cost,
+                                                                        a_keeps_its_detection):
+    """A missed detection does not make the assignment swap the other tracks.
+
+    A and B stand 0.8 box heights apart; B goes undetected just as a newcomer shows up half a
     height left of A. Every pairing but B with the newcomer passes the gates, so an assignment that
     must match every track would give A the newcomer and B A's detection; leaving B unmatched at a
-    cost keeps A on A. (Boxes 5 px wide carry no appearance: motion decides alone.)"""
+    cost keeps A on A. (Boxes 5 px wide carry no appearance: motion decides alone.)
+    """
     def tall(cx: float) -> tuple[float, ...]:
         return figure_box(cx, w=5.0, h=70.0)
 
@@ -177,10 +186,14 @@ def clipped(cx: float) -> tuple[float, ...] | None:
 
 
 def test_identities_come_back_when_two_targets_reenter_together_at_the_border():
-    """RED and BLUE walk out on the right, and back in side by side: the slivers first seen at the
-    border neither confirm a new identity nor spoil the old ones' looks and sizes."""
+    """RED and BLUE walk out on the right, and back in side by side.
+
+    The slivers first seen at the border neither confirm a new identity nor spoil the old ones'
+    looks and sizes.
+    """
     def at(red_cx: float, blue_cx: float) -> list:
-        return [(box, colour) for box, colour in ((clipped(red_cx), RED), (clipped(blue_cx), BLUE)) if box]
+        return [(box, colour) for box, colour in ((clipped(red_cx), RED), (clipped(blue_cx), BLUE))
+                if box]
 
     arm = [((316.0, 130.0, 320.0, 142.0), RED)]            # the last and first bits of RED seen
     out = [at(180 + 12 * i, 230 + 12 * i) for i in range(14)] + [arm]

@@ -1,4 +1,4 @@
-"""The vocabulary builder: DBoW2 tree, ORB-SLAM3's text format, the checks before loading, the CLI."""
+"""The vocabulary builder: DBoW2 tree, ORB-SLAM3's text format, checks before loading, the CLI."""
 import gzip
 
 import numpy as np
@@ -55,7 +55,8 @@ def test_files_orbslam3_would_choke_on_are_refused_or_cleaned(small_vocabulary, 
         vocabulary.check_text_file(trailing)
     cleaned = vocabulary.prepare(trailing, cache=tmp_path / 'cache')
     assert cleaned.read_text() == good.read_text()
-    for name, content in (('words.txt', 'hello world\n1 2'), ('deep.txt', '10 12 0 0\n0 1 ' + '0 ' * 33)):
+    for name, content in (('words.txt', 'hello world\n1 2'),
+                          ('deep.txt', '10 12 0 0\n0 1 ' + '0 ' * 33)):
         (tmp_path / name).write_text(content)
         with pytest.raises(vocabulary.VocabularyError):
             vocabulary.prepare(tmp_path / name, cache=tmp_path / 'cache')
@@ -97,7 +98,8 @@ def test_build_vocab_cli_writes_a_file_orbslam3_loads_and_tracks_with(tmp_path):
                               20.0, OrbParameters(n_features=500))
     slam = open_backend('orbslam3-python', plain, settings)
     try:
-        states = [slam.track(cv2.cvtColor(f.image, cv2.COLOR_BGR2GRAY), f.time_s).state for f in frames[:4]]
+        states = [slam.track(cv2.cvtColor(f.image, cv2.COLOR_BGR2GRAY), f.time_s).state
+                  for f in frames[:4]]
     finally:
         slam.close()
     assert states[0] == TrackingState.NOT_INITIALIZED     # it loaded the vocabulary and ran

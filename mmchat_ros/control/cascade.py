@@ -1,5 +1,7 @@
-"""The motor-level cascade: position -> velocity -> acceleration -> attitude + thrust -> rates ->
-torques -> rotor thrusts. Every PID is a simple_pid.PID called with an explicit dt (sample_time=None).
+"""The motor-level cascade, from position down to rotor thrusts.
+
+Position -> velocity -> acceleration -> attitude + thrust -> rates -> torques -> rotor thrusts.
+Every PID is a simple_pid.PID called with an explicit dt (sample_time=None).
 
 Outer loop (`update_outer`, at the position rate): position P plus velocity feedforward gives a
 velocity command; a velocity PID plus acceleration feedforward gives an acceleration; the
@@ -115,9 +117,13 @@ class CascadeController:
         self.yaw_rate_feedforward = setpoint.yaw_rate
         self.inertial_vertical_speed = float(state.velocity[2])
 
-    def update_attitude_only(self, vertical_speed: float, orientation: np.ndarray, dt: float) -> None:
-        """No position: climb rate tracked on the IMU estimate, heading held, and the tilt that the
-        horizontal velocity integrators last learnt (wind, trim) kept, otherwise level."""
+    def update_attitude_only(self, vertical_speed: float, orientation: np.ndarray,
+                             dt: float) -> None:
+        """Control without a position: climb rate tracked on the IMU estimate, heading held.
+
+        The tilt that the horizontal velocity integrators last learnt (wind, trim) is kept,
+        otherwise level.
+        """
         pid = self._velocity_pids[2]
         pid.setpoint = vertical_speed
         horizontal = self.velocity_integrators[:2]

@@ -100,7 +100,7 @@ class ClosedLoop:
         self.sim.step(self.dt)
 
     def run(self, seconds: float, until: Callable[[], bool] | None = None) -> bool:
-        """Step for up to `seconds` of sim time, or until `until()`; returns until()'s last value."""
+        """Step for up to `seconds` of sim time, or until `until()`; return until()'s last value."""
         end = self.t + seconds
         while self.t < end - 1e-9:
             self.step()

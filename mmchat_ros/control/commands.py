@@ -1,6 +1,7 @@
 """Plain data the flight manager exchanges with its callers: commands, decisions, modes, outcomes.
 
-The numbers of Verb, Source, Mode and Failsafe are those of msg/Command.msg and msg/VehicleState.msg.
+The numbers of Verb, Source, Mode and Failsafe are those of msg/Command.msg and
+msg/VehicleState.msg.
 """
 from __future__ import annotations
 

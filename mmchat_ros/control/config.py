@@ -66,7 +66,8 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'mission.arrival_radius_m': (0.15, 'a goal is reached within this distance...'),
     'mission.arrival_speed_mps': (0.2, '...below this speed...'),
     'mission.arrival_yaw_deg': (5.0, '...and within this heading error'),
-    'mission.timeout_margin_s': (10.0, 'a command fails when it takes this much longer than planned'),
+    'mission.timeout_margin_s': (10.0,
+                                 'a command fails when it takes this much longer than planned'),
     'mission.return_altitude_m': (2.0, 'return_home flies at least this high above home'),
     'mission.min_standoff_m': (1.0, 'closest a follow may keep to its target'),
     'mission.max_standoff_m': (10.0, 'farthest follow standoff'),
@@ -268,7 +269,8 @@ class ControllerConfig:
         return config
 
     @classmethod
-    def from_yaml(cls, path: str | Path, node_name: str = 'flight_controller') -> 'ControllerConfig':
+    def from_yaml(cls, path: str | Path,
+                  node_name: str = 'flight_controller') -> 'ControllerConfig':
         """Settings from a ROS parameter file's `<node_name>: ros__parameters:` section.
 
         Parameters of the node that are not controller settings (topics, interface) are ignored.
@@ -302,8 +304,8 @@ class ControllerConfig:
         if not 0 < lim.max_tilt_rad < math.radians(60):
             problems.append('limits.max_tilt_deg must be in (0, 60)')
         elif lim.max_acceleration_mps2 > GRAVITY_MPS2 * math.tan(lim.max_tilt_rad):
-            problems.append(f'limits.max_acceleration_mps2 {lim.max_acceleration_mps2:g} needs more '
-                            f'tilt than limits.max_tilt_deg allows '
+            problems.append(f'limits.max_acceleration_mps2 {lim.max_acceleration_mps2:g} '
+                            f'needs more tilt than limits.max_tilt_deg allows '
                             f'(g*tan(tilt) = {GRAVITY_MPS2 * math.tan(lim.max_tilt_rad):.2f})')
         for name, value, limit in (
                 ('mission.acceleration_mps2', mis.acceleration_mps2, lim.max_acceleration_mps2),
@@ -326,7 +328,8 @@ class ControllerConfig:
         if mis.min_standoff_m > mis.max_standoff_m:
             problems.append('mission.min_standoff_m must not exceed mission.max_standoff_m')
         if self.failsafe.critical_battery_fraction > self.failsafe.low_battery_fraction:
-            problems.append('failsafe.critical_battery_fraction must not exceed low_battery_fraction')
+            problems.append('failsafe.critical_battery_fraction must not exceed '
+                            'low_battery_fraction')
         if problems:
             raise ConfigError('; '.join(problems))
 

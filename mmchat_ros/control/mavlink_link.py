@@ -1,15 +1,16 @@
 """PX4 / ArduPilot through MAVLink offboard control (pymavlink), driven by the flight manager.
 
-MavlinkLink speaks the protocol: a HEARTBEAT of our own at heartbeat_hz, SET_POSITION_TARGET_LOCAL_NED
-setpoints, COMMAND_LONG for arming, mode changes, takeoff (ArduPilot), landing and the kill switch;
-it reads the autopilot's HEARTBEAT (armed, mode), LOCAL_POSITION_NED, ATTITUDE and SYS_STATUS.
+MavlinkLink speaks the protocol: a HEARTBEAT of our own at heartbeat_hz,
+SET_POSITION_TARGET_LOCAL_NED setpoints, COMMAND_LONG for arming, mode changes, takeoff
+(ArduPilot), landing and the kill switch; it reads the autopilot's HEARTBEAT (armed, mode),
+LOCAL_POSITION_NED, ATTITUDE and SYS_STATUS.
 MAVLink is NED/FRD; everything here is converted to and from REP-103 ENU/FLU at the boundary.
 
 MavlinkOffboard connects it to a FlightManager: it streams setpoints all the time (PX4 refuses
-OFFBOARD unless a setpoint stream of at least 2 Hz is already flowing; we send at >= 10 Hz), asks for
-OFFBOARD (PX4) or GUIDED (ArduPilot) once the stream has run `warmup_s`, then arms, and tells the
-manager the vehicle is ready; it kills the motors on EMERGENCY and asks the autopilot to land on
-its own estimate when ours is stale.
+OFFBOARD unless a setpoint stream of at least 2 Hz is already flowing; we send at >= 10 Hz), asks
+for OFFBOARD (PX4) or GUIDED (ArduPilot) once the stream has run `warmup_s`, then arms, and tells
+the manager the vehicle is ready; it kills the motors on EMERGENCY and asks the autopilot to land
+on its own estimate when ours is stale.
 """
 from __future__ import annotations
 
@@ -112,7 +113,8 @@ class MavlinkLink:
             if msg.autopilot == mavlink.MAV_AUTOPILOT_INVALID:
                 return                                   # a camera, a gimbal: not the autopilot
             if self.settings.autopilot == 'auto':
-                self.autopilot = ('ardupilot' if msg.autopilot == mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA
+                self.autopilot = ('ardupilot'
+                                  if msg.autopilot == mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA
                                   else 'px4')
             self.armed = bool(msg.base_mode & mavlink.MAV_MODE_FLAG_SAFETY_ARMED)
             self.custom_mode = int(msg.custom_mode)

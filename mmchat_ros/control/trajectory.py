@@ -67,8 +67,9 @@ class ReferenceGenerator:
 
     def set_goal(self, position: np.ndarray, speed_mps: float | None = None,
                  velocity: np.ndarray | None = None) -> None:
-        """Move toward `position` at up to `speed_mps` (default: the limits), goal moving at `velocity`.
+        """Move toward `position` at up to `speed_mps` (default: the limits).
 
+        The goal moves at `velocity` (default: still).
         The speed applies along the (3D) path; its horizontal and vertical parts also stay within
         the limits. Callers check `speed_mps` against the limits before (a request above them is
         an error, not something to clamp).

@@ -1,4 +1,4 @@
-"""Velocity-level output for vehicles driven by a body-frame Twist (ground robots, Tello-like drones).
+"""Velocity-level output for vehicles driven by a body-frame Twist (ground robots, Tello-likes).
 
 The manager's reference is turned into a velocity: its velocity feedforward plus a P correction
 toward its position, capped at the speed limits, rotated into the body heading frame (FLU,
@@ -56,9 +56,12 @@ class VelocityOutput:
 
 
 class VirtualAltitude:
-    """A height for vehicles that have none (ground robots): integrated from the commanded climb
-    rate and stopped at the ground (z = 0), so takeoff and landing keep their meaning (start and
-    stop driving) and the same state machine runs unchanged."""
+    """A height for vehicles that have none (ground robots).
+
+    It is integrated from the commanded climb rate and stopped at the ground (z = 0), so takeoff
+    and landing keep their meaning (start and stop driving) and the same state machine runs
+    unchanged.
+    """
 
     def __init__(self) -> None:
         self.z = 0.0

@@ -53,7 +53,8 @@ def distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(max(0.0, 1.0 - min(overlap, 1.0))))
 
 
-def distance_matrix(tracks: list[np.ndarray | None], detections: list[np.ndarray | None]) -> np.ndarray:
+def distance_matrix(tracks: list[np.ndarray | None],
+                    detections: list[np.ndarray | None]) -> np.ndarray:
     """Pairwise distances; 1.0 (no evidence of a match) wherever a descriptor is missing."""
     out = np.ones((len(tracks), len(detections)))
     for i, a in enumerate(tracks):

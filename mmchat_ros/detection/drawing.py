@@ -41,8 +41,10 @@ class ShownBox:
 
 @dataclass(frozen=True)
 class Outline:
-    """A box seen `depth` metres in front of the camera: closed corner path (5 x 3, optical
-    frame), colour (r, g, b, a in 0..1) and its name."""
+    """A box seen `depth` metres in front of the camera.
+
+    Returns its closed corner path (5 x 3, optical frame), colour (r, g, b, a in 0..1) and name.
+    """
 
     corners: np.ndarray
     rgba: tuple[float, float, float, float]
@@ -72,8 +74,10 @@ def annotate(image: np.ndarray, boxes: Iterable[ShownBox]) -> np.ndarray:
 
 def intrinsics(width: int, height: int, k: Iterable[float] | None = None
                ) -> tuple[float, float, float, float]:
-    """fx, fy, cx, cy from a camera matrix `k` (row-major 3x3), or of an ideal pinhole with
-    FALLBACK_FOV_DEG when there is none."""
+    """Fx, fy, cx, cy from a camera matrix `k` (row-major 3x3).
+
+    Without one, those of an ideal pinhole with FALLBACK_FOV_DEG.
+    """
     k = list(k) if k is not None else []
     if len(k) == 9 and k[0] > 0:
         return k[0], k[4], k[2], k[5]

@@ -63,7 +63,8 @@ class TrackedObject:
 class Tracker(Protocol):
     """What the detector node needs from a tracker."""
 
-    def update(self, detections: Sequence[Box], image: np.ndarray, time_s: float) -> list[TrackedObject]:
+    def update(self, detections: Sequence[Box], image: np.ndarray,
+               time_s: float) -> list[TrackedObject]:
         """Tracks for one frame (detections of `image`, taken at `time_s`)."""
 
 
@@ -143,12 +144,14 @@ class _Track:
     score: float = 0.0
     detection_index: int | None = None
     last_box: np.ndarray = field(default_factory=lambda: np.zeros(4))
-    clean_box: np.ndarray | None = None    # the last clean view's box (its height gates re-identification)
+    # the last clean view's box (its height gates re-identification)
+    clean_box: np.ndarray | None = None
 
     def learn(self, feature: np.ndarray | None, rate: float) -> None:
         if feature is None:
             return
-        self.feature = feature if self.feature is None else (1 - rate) * self.feature + rate * feature
+        self.feature = (feature if self.feature is None
+                        else (1 - rate) * self.feature + rate * feature)
 
 
 @dataclass(frozen=True)
@@ -162,16 +165,20 @@ class ReidConfig:
     min_iou: float = 0.1             # motion gate of step 2 (IoU with the prediction)
     max_centre_jump: float = 1.0     # ... or centre distance below this many box heights
     max_appearance: float = 0.55     # appearance gate of step 2 ...
-    sure_iou: float = 0.6            # ... not applied above this IoU (partly occluded, at the border)
+    sure_iou: float = 0.6            # ... not applied above this IoU (partly occluded, at the
+                                     # border)
     unmatched_cost: float = 2.0      # cost of leaving a recent track unmatched in step 2 (about the
                                      # dearest feasible match, so no swap is forced on the others)
-    reid_appearance: float = 0.45    # appearance distance below which a lost identity is taken back
+    reid_appearance: float = 0.45    # appearance distance below which a lost identity is taken
+                                     # back
     reid_size_ratio: float = 3.0     # ... if the box height changed by less than this factor
-    recent_s: float = 0.5            # tracks unseen this long go to re-identification instead of step 2
+    recent_s: float = 0.5            # tracks unseen this long go to re-identification instead of
+                                     # step 2
     memory_s: float = 15.0           # lost tracks are forgotten after this
     report_lost_s: float = 1.0       # lost tracks are reported (predicted box) this long
     feature_rate: float = 0.15       # appearance update rate
-    crowd_iou: float = 0.3           # no appearance update while overlapping another detection this much
+    crowd_iou: float = 0.3           # no appearance update while overlapping another detection
+                                     # this much
 
 
 class ReidTracker:
@@ -183,7 +190,8 @@ class ReidTracker:
         self._next_id = 1
         self._last_time: float | None = None
 
-    def update(self, detections: Sequence[Box], image: np.ndarray, time_s: float) -> list[TrackedObject]:
+    def update(self, detections: Sequence[Box], image: np.ndarray,
+               time_s: float) -> list[TrackedObject]:
         """Associate `detections` (of `image`, taken at `time_s`) and report every live track."""
         c = self.config
         dt = 0.0 if self._last_time is None else max(0.0, time_s - self._last_time)
@@ -242,16 +250,19 @@ class ReidTracker:
         heights = np.maximum(predicted[:, 3] - predicted[:, 1], 1.0)
         jump = np.linalg.norm(centres_t[:, None] - centres_d[None], axis=2) / heights[:, None]
         same_class = np.array([[t.class_id == d.class_id for d in detections] for t in tracks])
-        has_look = np.array([[t.feature is not None and f is not None for f in features] for t in tracks])
+        has_look = np.array([[t.feature is not None and f is not None for f in features]
+                             for t in tracks])
         feasible = same_class & ((iou >= c.min_iou) | (jump <= c.max_centre_jump)) & \
             (~has_look | (looks <= c.max_appearance) | (iou >= c.sure_iou))
-        cost = np.where(feasible, (1.0 - iou) + np.minimum(jump, 1.0) * 0.5 + np.where(has_look, looks, 0.3),
+        cost = np.where(feasible,
+                        (1.0 - iou) + np.minimum(jump, 1.0) * 0.5 + np.where(has_look, looks, 0.3),
                         INFEASIBLE)
         # one more column per track: leaving it unmatched, at a finite cost
         unmatched = np.full((len(tracks), len(tracks)), INFEASIBLE)
         np.fill_diagonal(unmatched, c.unmatched_cost)
         rows, cols = linear_sum_assignment(np.hstack([cost, unmatched]))
-        return {tracks[r]: int(k) for r, k in zip(rows, cols) if k < len(boxes) and cost[r, k] < INFEASIBLE}
+        return {tracks[r]: int(k) for r, k in zip(rows, cols)
+                if k < len(boxes) and cost[r, k] < INFEASIBLE}
 
     def _reidentify(self, lost: list[_Track], detections: Sequence[Box], candidates: list[int],
                     boxes: np.ndarray, features: list) -> list[tuple[_Track, int]]:
@@ -274,7 +285,8 @@ class ReidTracker:
         rows, cols = linear_sum_assignment(cost)
         return [(lost[r], candidates[k]) for r, k in zip(rows, cols) if cost[r, k] < INFEASIBLE]
 
-    def _observe(self, track: _Track, detection: Box, j: int, feature, partial: bool, time_s: float) -> None:
+    def _observe(self, track: _Track, detection: Box, j: int, feature, partial: bool,
+                 time_s: float) -> None:
         """Update `track` with detection j; `partial`: the view is crowded or cut by the border."""
         c = self.config
         track.filter.update(detection.xyxy)
@@ -291,7 +303,8 @@ class ReidTracker:
         elif track.feature is None:
             track.learn(feature, 1.0)
         if track.confirmed_s is None and (
-                (track.hits >= c.confirm_hits and track.clean_views > 0) or track.hits >= c.border_confirm_hits):
+                (track.hits >= c.confirm_hits and track.clean_views > 0)
+                or track.hits >= c.border_confirm_hits):
             track.confirmed_s = time_s
 
     def _start(self, detection: Box, j: int, feature, partial: bool, time_s: float) -> None:
@@ -309,7 +322,7 @@ class ReidTracker:
         for track in self._tracks:
             unseen = time_s - track.last_seen_s
             if track.confirmed_s is None and unseen > 0:
-                continue                                    # a tentative track must not miss a frame
+                continue                            # a tentative track must not miss a frame
             if unseen > self.config.memory_s:
                 continue
             if unseen > self.config.recent_s:
@@ -324,7 +337,8 @@ class ReidTracker:
             box = t.last_box if t.detection_index is not None else t.filter.box
             if t.detection_index is not None:
                 state = TrackState.CONFIRMED if t.confirmed_s is not None else TrackState.TENTATIVE
-            elif time_s - t.last_seen_s <= self.config.report_lost_s and _inside(box, width, height):
+            elif (time_s - t.last_seen_s <= self.config.report_lost_s
+                  and _inside(box, width, height)):
                 state = TrackState.LOST
             else:
                 continue
@@ -367,7 +381,8 @@ class UltralyticsTracker:
         self._boxes = Boxes
         self._confirmed_at: dict[int, float] = {}
 
-    def update(self, detections: Sequence[Box], image: np.ndarray, time_s: float) -> list[TrackedObject]:
+    def update(self, detections: Sequence[Box], image: np.ndarray,
+               time_s: float) -> list[TrackedObject]:
         """Run the wrapped tracker on one frame."""
         rows = np.array([[d.x1, d.y1, d.x2, d.y2, d.score, d.class_id] for d in detections],
                         dtype=np.float32).reshape(-1, 6)
@@ -376,8 +391,9 @@ class UltralyticsTracker:
         for x1, y1, x2, y2, track_id, score, class_id, index in output:
             track_id = int(track_id)
             confirmed = self._confirmed_at.setdefault(track_id, time_s)
-            tracks.append(TrackedObject(track_id, TrackState.CONFIRMED, (x1, y1, x2, y2), float(score),
-                                        int(class_id), time_s - confirmed, int(index)))
+            tracks.append(TrackedObject(track_id, TrackState.CONFIRMED, (x1, y1, x2, y2),
+                                        float(score), int(class_id), time_s - confirmed,
+                                        int(index)))
         return tracks
 
 
@@ -385,20 +401,28 @@ TRACKERS = ('reid', *UltralyticsTracker.KINDS, 'none')
 
 
 def detection_conf(kind: str, conf: float, low_conf: float) -> float:
-    """The detector's threshold for tracker `kind`: `conf` without a tracker; with one, down to
-    `low_conf`, since weak detections continue tracks (they never start one)."""
+    """The detector's threshold for tracker `kind`.
+
+    `conf` without a tracker; with one, down to `low_conf`, since weak detections continue tracks
+    (they never start one).
+    """
     return conf if kind == 'none' else min(conf, low_conf)
 
 
-def make_tracker(kind: str, frame_rate_hz: float = 10.0, new_track_score: float = ReidConfig.new_track_score,
+def make_tracker(kind: str, frame_rate_hz: float = 10.0,
+                 new_track_score: float = ReidConfig.new_track_score,
                  low_score: float = 0.1) -> Tracker | None:
-    """A tracker by name (see TRACKERS); None for 'none'. Detections of at least `new_track_score`
-    start tracks; ByteTrack and BoT-SORT also keep a second, low-confidence association down to
-    `low_score` (the reid tracker continues tracks on whatever it is given)."""
+    """A tracker by name (see TRACKERS); None for 'none'.
+
+    Detections of at least `new_track_score` start tracks; ByteTrack and BoT-SORT also keep a
+    second, low-confidence association down to `low_score` (the reid tracker continues tracks on
+    whatever it is given).
+    """
     if kind == 'reid':
         return ReidTracker(ReidConfig(new_track_score=new_track_score))
     if kind == 'none':
         return None
     if kind in UltralyticsTracker.KINDS:
-        return UltralyticsTracker(kind, frame_rate_hz, new_track_score=new_track_score, low_score=low_score)
+        return UltralyticsTracker(kind, frame_rate_hz, new_track_score=new_track_score,
+                                  low_score=low_score)
     raise ValueError(f"unknown tracker '{kind}' (one of {', '.join(TRACKERS)})")

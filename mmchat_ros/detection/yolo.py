@@ -105,13 +105,15 @@ def check_model_file(model_path: str | Path) -> str:
 class YoloDetector:
     """A loaded YOLO detection model: `detect(bgr)` returns boxes in the image's pixels."""
 
-    def __init__(self, model_path: str | Path, imgsz: int = 320, conf: float = 0.25, iou: float = 0.5,
-                 classes: Sequence[int] | None = None, device: str = 'cpu') -> None:
+    def __init__(self, model_path: str | Path, imgsz: int = 320, conf: float = 0.25,
+                 iou: float = 0.5, classes: Sequence[int] | None = None,
+                 device: str = 'cpu') -> None:
         self.path = Path(model_path)
         self.backend = check_model_file(self.path)
         self.imgsz, self.conf, self.iou, self.device = int(imgsz), float(conf), float(iou), device
         self.classes = list(classes) if classes else None
-        self.last_speed_ms: dict[str, float] = {}     # preprocess / inference / postprocess of the last image
+        # preprocess / inference / postprocess of the last image
+        self.last_speed_ms: dict[str, float] = {}
         yolo = ultralytics().YOLO
         try:
             self._model = yolo(str(self.path), task='detect')
@@ -125,8 +127,9 @@ class YoloDetector:
                              f'{type(exc).__name__}: {exc}') from exc
         self.names: dict[int, str] = {int(k): str(v) for k, v in self._model.names.items()}
         if self._fixed_input_size() not in (None, self.imgsz):
-            raise ModelError(f"model '{self.path}' takes {self._fixed_input_size()} px inputs, imgsz is "
-                             f'{self.imgsz}: set imgsz to match, or export the model for this size')
+            raise ModelError(f"model '{self.path}' takes {self._fixed_input_size()} px inputs, "
+                             f'imgsz is {self.imgsz}: set imgsz to match, or export the model for '
+                             'this size')
 
     def _fixed_input_size(self) -> int | None:
         if self.backend == 'pytorch':
@@ -136,8 +139,9 @@ class YoloDetector:
         return None if dynamic or not size else int(max(size))
 
     def _predict(self, bgr: np.ndarray):
-        return self._model.predict(bgr, imgsz=self.imgsz, conf=self.conf, iou=self.iou, classes=self.classes,
-                                   device=self.device, verbose=False, save=False)[0]
+        return self._model.predict(bgr, imgsz=self.imgsz, conf=self.conf, iou=self.iou,
+                                   classes=self.classes, device=self.device, verbose=False,
+                                   save=False)[0]
 
     def class_ids(self, names_or_ids: Sequence[str]) -> list[int]:
         """Class ids of class names or numeric strings; ModelError for unknown ones."""

@@ -1,5 +1,7 @@
-"""Fingertip path gestures: the index fingertip's recent path -> stop, clockwise,
-counter_clockwise, move, swipe_left, swipe_right.
+"""Fingertip path gestures.
+
+The index fingertip's recent path -> stop, clockwise, counter_clockwise, move, swipe_left,
+swipe_right.
 
 Paths are seen from the operator (as in a mirrored selfie view, like point_history.csv): a circle
 the operator draws clockwise is `clockwise`, a swipe to the operator's left is `swipe_left`.

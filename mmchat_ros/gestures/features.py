@@ -88,8 +88,11 @@ def static_features(points: np.ndarray) -> np.ndarray:
 
 
 def pointing_direction(points: np.ndarray, min_length: float = 0.6) -> np.ndarray | None:
-    """Unit (dx, dy) in image axes (y down) along the index finger, or None when it points at the
-    camera (its image length from knuckle to tip is under `min_length` palm sizes)."""
+    """Unit (dx, dy) in image axes (y down) along the index finger, or None.
+
+    None when it points at the camera (its image length from knuckle to tip is under `min_length`
+    palm sizes).
+    """
     vector = points[INDEX[3]] - points[INDEX[0]]
     if np.linalg.norm(vector) < min_length * palm_size(points):
         return None

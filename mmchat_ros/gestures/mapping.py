@@ -60,9 +60,11 @@ class Rule:
     pointed_step_m: float = 0.0
 
     def request(self, pointing: np.ndarray | None) -> CommandRequest | None:
-        """The request of this rule (no request_id, operator or frame yet: the node adds them when it
-        sends); `pointing` is the finger's unit (dx, dy) in raw camera image axes (y down). None when
-        the rule needs a direction and there is none."""
+        """The request of this rule, or None when it needs a direction and there is none.
+
+        No request_id, operator or frame yet: the node adds them when it sends. `pointing` is the
+        finger's unit (dx, dy) in raw camera image axes (y down).
+        """
         values = dict(self.values)
         if self.pointed_step_m:
             if pointing is None:

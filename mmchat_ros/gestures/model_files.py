@@ -15,8 +15,10 @@ def resolve(path: str | Path, base: Path) -> Path:
 
 
 def check_tflite(path: Path, outputs: int) -> None:
-    """Raise ModelFileError unless `path` is a TensorFlow Lite model that parses and has `outputs`
-    output tensors (MediaPipe's palm detector has 2, its hand landmark model 4).
+    """Raise ModelFileError unless `path` is a TensorFlow Lite model with `outputs` outputs.
+
+    The model must parse and have `outputs` output tensors (MediaPipe's palm detector has 2, its
+    hand landmark model 4).
 
     MediaPipe aborts the process on some truncated models instead of raising, so the file is
     verified first with OpenCV's TFLite importer (a flatbuffer verifier plus a full parse).

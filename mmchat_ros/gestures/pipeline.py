@@ -76,8 +76,10 @@ class HandGesture:
 
 @dataclass(frozen=True)
 class FrameResult:
-    """What one frame gave: hands, a command request when a gesture just counted (and that
-    gesture's label), a problem."""
+    """What one frame gave.
+
+    Hands, a command request when a gesture just counted (and that gesture's label), a problem.
+    """
 
     hands: tuple[HandGesture, ...] = ()
     request: CommandRequest | None = None
@@ -155,8 +157,7 @@ class GesturePipeline:
                 and shape.confidence >= self.settings.static_min_confidence)
 
     def _command_hand(self, hand: Hand, t: float) -> HandGesture:
-        """The commanding hand's gesture: its path gesture while it points and moves, else its
-        shape."""
+        """The commanding hand's gesture: its path gesture while it points and moves, else shape."""
         shape = self._shapes.classify(hand.pixels())
         confident = self._shape_counts(shape)
         if shape.label != 'pointing' and (confident or not self._history.active):

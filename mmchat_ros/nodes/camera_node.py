@@ -47,7 +47,7 @@ class CameraParameters:
 
 
 class CameraNode(ManagedNode):
-    """Publishes frames at a fixed rate; a source that fails is reported and reopened, never fatal."""
+    """Publishes frames at a fixed rate; a failing source is reported and reopened, never fatal."""
 
     PARAMETERS = CameraParameters
 
@@ -144,7 +144,8 @@ class CameraNode(ManagedNode):
         if total > self._reported_problems:
             self._reported_problems = total
             summary = '; '.join(f'{what} (x{n})' for what, n in source.problems.most_common(3))
-            self.get_logger().warning(f'{total} frames skipped: {summary}', throttle_duration_sec=5.0)
+            self.get_logger().warning(f'{total} frames skipped: {summary}',
+                                      throttle_duration_sec=5.0)
             self._diagnostics.set_status(WARN, f'{total} frames skipped')
             self._diagnostics.set_value('frames skipped', total)
 

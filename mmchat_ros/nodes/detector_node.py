@@ -36,7 +36,7 @@ from mmchat_ros.ros_io import (LATEST_FRAME_QOS, SENSOR_QOS, bgr_array, image_ms
                                seconds, shown_box)
 
 DEFAULT_MODEL = 'models/detector/sim_yolo11n_int8.onnx'
-STAMP_JUMP_BACK_S = 1.0      # stamps going back further than this (a replay restarting) reset tracks
+STAMP_JUMP_BACK_S = 1.0      # stamps going back further (a replay restarting) reset the tracks
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class DetectorParameters:
 
 
 class DetectorNode(ManagedNode):
-    """Runs the detector and tracker on the newest camera frame, at most max_rate_hz times a second."""
+    """Runs the detector and tracker on the newest camera frame, at most max_rate_hz a second."""
 
     PARAMETERS = DetectorParameters
     CONFIGURE_ERRORS = (ModelError,)

@@ -10,7 +10,8 @@ vehicle_interface (mmchat_ros.control.vehicle_interface, one protocol for the th
 Subscribes: imu (sensor_msgs/Imu; sim), <state_topic> (nav_msgs/Odometry; sim and twist),
   battery (sensor_msgs/BatteryState; sim and twist), commands (mmchat_ros/Command),
   auth/state (mmchat_ros/AuthState), operator/heartbeat (std_msgs/Header: any message counts, its
-  receipt time is used), <follow_topic> (mmchat_ros/DetectionArray: track positions for FOLLOW_TRACK).
+  receipt time is used), <follow_topic> (mmchat_ros/DetectionArray: track positions for
+  FOLLOW_TRACK).
 Publishes: motor_command (mmchat_ros/MotorCommand; sim), cmd_vel (twist), vehicle/state
   (mmchat_ros/VehicleState at state_publish_hz), command_results (mmchat_ros/CommandResult: one
   answer per Command, accepted or rejected with the reason).
@@ -55,7 +56,8 @@ from mmchat_ros.control.velocity_output import VelocityCommand, VelocityOutput
 from mmchat_ros.diagnostics import ERROR, OK, WARN
 from mmchat_ros.geometry import quat_normalized, rotation_matrix
 from mmchat_ros.lifecycle import ConfigureError, ManagedNode
-from mmchat_ros.msg import AuthState, Command, CommandResult, DetectionArray, MotorCommand, VehicleState
+from mmchat_ros.msg import (AuthState, Command, CommandResult, DetectionArray, MotorCommand,
+                            VehicleState)
 from mmchat_ros.node_main import run_node
 from mmchat_ros.parameters import Declaration, group, parameter
 from mmchat_ros.ros_io import SENSOR_QOS, pose, request_from_msg, seconds, vector3

@@ -198,8 +198,10 @@ class GestureNode(ManagedNode):
                        landmarks=[point(xyz) for xyz in hand.landmarks])
 
     def _send(self, gesture: str, request: CommandRequest, image_header: Header) -> str:
-        """Publish the command `gesture` asks for when the operator check allows; the text for the
-        annotated image."""
+        """Publish the command `gesture` asks for when the operator check allows.
+
+        Returns the text for the annotated image.
+        """
         now_s = self.get_clock().now().nanoseconds * 1e-9
         refusal = authorisation.refusal(self._authorisation, now_s,
                                         self._engine.mapping.require_authorised)

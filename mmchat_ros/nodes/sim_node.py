@@ -211,7 +211,8 @@ class SimNode(ManagedNode):
             self._publish_battery_and_targets(header.stamp)
         self._steps += 1
         self._awaiting, self._awaiting_since = header.stamp, time.monotonic()
-        self._diagnostics.set_value('real-time factor', round(now / max(time.monotonic() - self._wall_start, 1e-9), 3))
+        wall_s = max(time.monotonic() - self._wall_start, 1e-9)
+        self._diagnostics.set_value('real-time factor', round(now / wall_s, 3))
 
     def _publish_state(self, header: Header) -> None:
         imu = self.sim.imu()

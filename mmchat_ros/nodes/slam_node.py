@@ -8,8 +8,9 @@ Subscribes:
 Publishes (under the node's name, e.g. /slam/...):
   ~/pose       (geometry_msgs/PoseStamped) camera optical frame in `map` (metric, z up) once the
                scale is known, before that in `slam_map` (ORB-SLAM3's own frame, unscaled)
-  ~/odom       (nav_msgs/Odometry) base_link in `map`, once the scale is known; NaN while tracking is
-               lost or the scale unknown again (a new map), so a controller's failsafe acts at once
+  ~/odom       (nav_msgs/Odometry) base_link in `map`, once the scale is known; NaN while tracking
+               is lost or the scale unknown again (a new map), so a controller's failsafe acts at
+               once
   ~/path       (nav_msgs/Path) camera path of the current map (same frame as the pose)
   ~/map_points (sensor_msgs/PointCloud2) map points seen at keyframes (same frame)
   ~/state      (mmchat_ros/SlamState) every frame
@@ -156,7 +157,7 @@ class SlamNode(ManagedNode):
         self._imu: SampleBuffer[np.ndarray] = SampleBuffer()
         self._altitude: SampleBuffer[tuple[float, tuple[float, float]]] = SampleBuffer()
 
-    # --- lifecycle ---------------------------------------------------------------------------------
+    # --- lifecycle -------------------------------------------------------------------------------
 
     def build(self) -> None:
         """Check the ORB settings and the camera mount, and prepare the vocabulary."""
@@ -213,14 +214,15 @@ class SlamNode(ManagedNode):
             self._settings_dir = None
         self._calibration = None
 
-    # --- inputs ------------------------------------------------------------------------------------
+    # --- inputs ----------------------------------------------------------------------------------
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
         if self._session is not None:
             return
         try:
-            calibration = CameraCalibration(width=msg.width, height=msg.height, k=list(msg.k),
-                                            d=list(msg.d), distortion_model=msg.distortion_model or 'plumb_bob')
+            calibration = CameraCalibration(
+                width=msg.width, height=msg.height, k=list(msg.k), d=list(msg.d),
+                distortion_model=msg.distortion_model or 'plumb_bob')
             self._settings_dir = Path(tempfile.mkdtemp(prefix='mmchat_slam_'))
             p = self._params.values
             settings = write_settings(self._settings_dir / 'orbslam3.yaml', calibration, p.fps,
@@ -228,7 +230,8 @@ class SlamNode(ManagedNode):
             started = time.monotonic()
             backend = open_backend(p.backend, self._vocabulary, settings)
         except (CalibrationError, SettingsError, BackendError) as exc:
-            self.get_logger().error(f'cannot start SLAM from camera_info: {exc}', throttle_duration_sec=10.0)
+            self.get_logger().error(f'cannot start SLAM from camera_info: {exc}',
+                                    throttle_duration_sec=10.0)
             self._diagnostics.set_status(ERROR, f'cannot start: {exc}')
             return
         scale = ScaleEstimator(self._body_from_camera, min_climb_m=p.scale.min_climb_m,
@@ -267,7 +270,8 @@ class SlamNode(ManagedNode):
             return
         if (msg.width, msg.height) != (self._calibration.width, self._calibration.height):
             self._reject(f'size {msg.width}x{msg.height} differs from the calibrated '
-                         f'{self._calibration.width}x{self._calibration.height} SLAM was started with')
+                         f'{self._calibration.width}x{self._calibration.height} SLAM was '
+                         'started with')
             return
         if self._pending is not None:
             self._frames_dropped += 1
@@ -275,7 +279,7 @@ class SlamNode(ManagedNode):
         self._pending = msg
         self._process_pending()
 
-    # --- processing --------------------------------------------------------------------------------
+    # --- processing ------------------------------------------------------------------------------
 
     def _process_pending(self) -> None:
         if self._pending is None or self._session is None:
@@ -286,7 +290,8 @@ class SlamNode(ManagedNode):
         msg, self._pending = self._pending, None
         stamp = seconds(msg.header.stamp)
         if stamp <= self._last_stamp:
-            self._reject(f'time stamp {stamp:.3f} is not after the previous frame ({self._last_stamp:.3f})')
+            self._reject(f'time stamp {stamp:.3f} is not after the previous frame '
+                         f'({self._last_stamp:.3f})')
             return
         try:
             pixels = image_array(msg, ENCODINGS)
@@ -310,8 +315,10 @@ class SlamNode(ManagedNode):
         self._publish_frame(out, msg.header)
 
     def _backend_failed(self, exc: BackendError, header: Header) -> None:
-        """SLAM's process died: invalidate the odometry, drop the session (the next camera_info
-        starts a new one)."""
+        """SLAM's process died: invalidate the odometry and drop the session.
+
+        The next camera_info starts a new one.
+        """
         self.get_logger().error(f'SLAM failed: {exc}; restarting on the next camera_info')
         self._diagnostics.set_status(ERROR, f'SLAM failed: {exc}')
         if self._odometry_started:
@@ -389,7 +396,8 @@ class SlamNode(ManagedNode):
         if self._session is None or not self._raw_path:
             return
         anchor = self._session.anchor
-        header = Header(stamp=self._raw_path[-1][0], frame_id=self._output_frame(anchor is not None))
+        header = Header(stamp=self._raw_path[-1][0],
+                        frame_id=self._output_frame(anchor is not None))
         points = self._cloud.points
         points = anchor.apply_points(points) if anchor is not None else points
         self._cloud_pub.publish(_cloud(points, header))
@@ -413,7 +421,8 @@ class SlamNode(ManagedNode):
         self._raw_path.clear()
         self._cloud.clear()
         self.get_logger().info('map reset on request')
-        response.success, response.message = True, f'map reset ({self._session.resets} resets so far)'
+        response.success = True
+        response.message = f'map reset ({self._session.resets} resets so far)'
         return response
 
 

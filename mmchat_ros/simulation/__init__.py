@@ -3,5 +3,5 @@ from mmchat_ros.simulation.simulator import (BatteryReading, Disturbances, ImuSa
                                              TargetTruth, VehicleTruth)
 from mmchat_ros.simulation.world import World, WorldError
 
-__all__ = ['BatteryReading', 'Disturbances', 'ImuSample', 'Simulator', 'TargetTruth', 'VehicleTruth',
-           'World', 'WorldError']
+__all__ = ['BatteryReading', 'Disturbances', 'ImuSample', 'Simulator', 'TargetTruth',
+           'VehicleTruth', 'World', 'WorldError']

@@ -54,7 +54,8 @@ def _assets(seed: int) -> tuple[str, dict[str, bytes]]:
 def _arena(world: World) -> str:
     sx, sy, height = world.size_m
     floor = 'floor_tiles' if world.kind == 'room' else 'floor_grass'
-    parts = [f'<geom name="floor" type="plane" size="{sx / 2 + 2} {sy / 2 + 2} 0.1" material="{floor}"/>']
+    parts = [f'<geom name="floor" type="plane" size="{sx / 2 + 2} {sy / 2 + 2} 0.1"'
+             f' material="{floor}"/>']
     if height > 0:
         t = 0.05
         for name, pos, size in (('north', (0, sy / 2 + t, height / 2), (sx / 2, t, height / 2)),
@@ -68,8 +69,8 @@ def _arena(world: World) -> str:
                      f'size="{sx / 2} {sy / 2} 0.05" rgba=".85 .85 .8 1"/>')
         for x in (-sx / 4, sx / 4):
             for y in (-sy / 4, sy / 4):
-                parts.append(f'<light pos="{x} {y} {height - 0.2}" dir="0 0 -1" diffuse=".35 .35 .33"'
-                             ' castshadow="false" attenuation="1 0.05 0"/>')
+                parts.append(f'<light pos="{x} {y} {height - 0.2}" dir="0 0 -1"'
+                             ' diffuse=".35 .35 .33" castshadow="false" attenuation="1 0.05 0"/>')
     else:
         parts.append('<light pos="0 0 30" dir="0.3 0.2 -1" directional="true" diffuse=".8 .8 .75"'
                      ' castshadow="false"/>')
@@ -87,15 +88,22 @@ def _target(t: Target) -> str:
     x, y = t.path.pose(0.0)[0]
     ghost = 'contype="0" conaffinity="0"'
     if t.kind == 'person':
-        geoms = [f'<geom type="capsule" fromto="0 0.1 0.1 0 0.1 0.85" size="0.07" rgba=".15 .2 .35 1" {ghost}/>',
-                 f'<geom type="capsule" fromto="0 -0.1 0.1 0 -0.1 0.85" size="0.07" rgba=".15 .2 .35 1" {ghost}/>',
-                 f'<geom type="box" pos="0 0 1.15" size="0.12 0.2 0.3" rgba="{_v(t.rgba)}" {ghost}/>',
-                 f'<geom type="capsule" fromto="0 0.27 1.4 0.05 0.3 0.9" size="0.05" rgba="{_v(t.rgba)}" {ghost}/>',
-                 f'<geom type="capsule" fromto="0 -0.27 1.4 0.05 -0.3 0.9" size="0.05" rgba="{_v(t.rgba)}" {ghost}/>',
+        geoms = [f'<geom type="capsule" fromto="0 0.1 0.1 0 0.1 0.85" size="0.07"'
+                 f' rgba=".15 .2 .35 1" {ghost}/>',
+                 f'<geom type="capsule" fromto="0 -0.1 0.1 0 -0.1 0.85" size="0.07"'
+                 f' rgba=".15 .2 .35 1" {ghost}/>',
+                 f'<geom type="box" pos="0 0 1.15" size="0.12 0.2 0.3" rgba="{_v(t.rgba)}"'
+                 f' {ghost}/>',
+                 f'<geom type="capsule" fromto="0 0.27 1.4 0.05 0.3 0.9" size="0.05"'
+                 f' rgba="{_v(t.rgba)}" {ghost}/>',
+                 f'<geom type="capsule" fromto="0 -0.27 1.4 0.05 -0.3 0.9" size="0.05"'
+                 f' rgba="{_v(t.rgba)}" {ghost}/>',
                  f'<geom type="sphere" pos="0 0 1.58" size="0.11" rgba=".87 .68 .55 1" {ghost}/>']
     else:
-        geoms = [f'<geom type="box" pos="0 0 0.5" size="1.0 0.48 0.3" rgba="{_v(t.rgba)}" {ghost}/>',
-                 f'<geom type="box" pos="-0.15 0 0.95" size="0.55 0.44 0.2" rgba=".6 .75 .85 1" {ghost}/>']
+        geoms = [f'<geom type="box" pos="0 0 0.5" size="1.0 0.48 0.3" rgba="{_v(t.rgba)}"'
+                 f' {ghost}/>',
+                 f'<geom type="box" pos="-0.15 0 0.95" size="0.55 0.44 0.2" rgba=".6 .75 .85 1"'
+                 f' {ghost}/>']
         geoms += [f'<geom type="cylinder" pos="{wx} {wy} 0.25" euler="1.5708 0 0" size="0.25 0.08"'
                   f' rgba=".05 .05 .05 1" {ghost}/>' for wx in (-0.65, 0.65) for wy in (-0.5, 0.5)]
     return (f'<body name="target_{t.target_id}" mocap="true" pos="{x:.4g} {y:.4g} 0">\n      '
@@ -111,11 +119,13 @@ def _vehicle(vehicle: VehicleModel, home: tuple[float, float, float], aspect: fl
              '<site name="imu" pos="0 0 0" size="0.01"/>']
     for i, rotor in enumerate(vehicle.rotors):
         x, y, z = rotor.position_m
-        parts += [f'<geom type="capsule" fromto="0 0 0 {x} {y} {z}" size="0.008" rgba=".25 .25 .25 1"/>',
+        parts += [f'<geom type="capsule" fromto="0 0 0 {x} {y} {z}" size="0.008"'
+                  ' rgba=".25 .25 .25 1"/>',
                   f'<geom type="cylinder" pos="{x} {y} {z + 0.01}" size="0.06 0.004"'
-                  f' rgba="{".8 .2 .2" if x > 0 else ".3 .3 .3"} 0.6" contype="0" conaffinity="0"/>',
-                  f'<geom type="sphere" pos="{x * 0.7} {y * 0.7} {-GEAR_CLEARANCE_M + 0.01}" size="0.01"'
-                  ' rgba=".1 .1 .1 1" friction="1.0 0.01 0.001"/>',
+                  f' rgba="{".8 .2 .2" if x > 0 else ".3 .3 .3"} 0.6"'
+                  ' contype="0" conaffinity="0"/>',
+                  f'<geom type="sphere" pos="{x * 0.7} {y * 0.7} {-GEAR_CLEARANCE_M + 0.01}"'
+                  ' size="0.01" rgba=".1 .1 .1 1" friction="1.0 0.01 0.001"/>',
                   f'<site name="rotor_{i}" pos="{x} {y} {z}" size="0.01"/>']
     for name, mount in vehicle.cameras.items():
         parts.append(_camera(name, mount, aspect))
@@ -134,7 +144,8 @@ def build(world: World, vehicle: VehicleModel, physics_dt_s: float = 0.001, seed
     """MJCF text and its texture assets for `world` with `vehicle` at the world's home position."""
     assets_xml, files = _assets(seed)
     motors = '\n    '.join(
-        f'<motor name="rotor_{i}" site="rotor_{i}" ctrllimited="true" ctrlrange="0 {vehicle.max_thrust_n}"'
+        f'<motor name="rotor_{i}" site="rotor_{i}" ctrllimited="true"'
+        f' ctrlrange="0 {vehicle.max_thrust_n}"'
         f' gear="0 0 1 0 0 {r.yaw_torque_sign * vehicle.yaw_torque_per_thrust_m}"/>'
         for i, r in enumerate(vehicle.rotors))
     targets = '\n    '.join(_target(t) for t in world.targets)
@@ -146,7 +157,8 @@ def build(world: World, vehicle: VehicleModel, physics_dt_s: float = 0.001, seed
     <global offwidth="1280" offheight="960"/>
     <headlight ambient=".35 .35 .35" diffuse=".45 .45 .45" specular="0 0 0"/>
     <quality shadowsize="0"/>
-    <!-- clip planes are fractions of the model's extent: near ~1 cm, so a landed camera sees the floor -->
+    <!-- clip planes are fractions of the model's extent: near ~1 cm, so a landed camera sees
+         the floor -->
     <map znear="0.001" zfar="8"/>
   </visual>
   <asset>

@@ -1,4 +1,4 @@
-"""The built-in multirotor simulator: MuJoCo physics, rotor lag, wind, sensor noise, battery, cameras.
+"""The multirotor simulator: MuJoCo physics, rotor lag, wind, sensor noise, battery, cameras.
 
 ROS-free. Time advances only through `step()`, so it runs as fast as the CPU allows or paced by a
 caller. Offscreen rendering needs MUJOCO_GL=egl (or osmesa); it is set to egl when unset.
@@ -35,7 +35,8 @@ class Disturbances:
     orientation_noise_rad: float = 0.0
     position_noise_m: float = 0.0         # noise of the published state estimate
     velocity_noise_mps: float = 0.0
-    mass_error_fraction: float = 0.0      # true mass = nominal * (1 + this); the controller knows nominal
+    mass_error_fraction: float = 0.0      # true mass = nominal * (1 + this); the controller knows
+                                          # nominal
     image_noise_std: float = 0.0          # pixel noise of rendered images (0-255 scale)
     motion_blur_px: int = 0               # horizontal blur kernel length of rendered images
 
@@ -81,8 +82,9 @@ class TargetTruth:
 class Simulator:
     """One multirotor in one world."""
 
-    def __init__(self, world: World, vehicle: VehicleModel, disturbances: Disturbances = Disturbances(),
-                 seed: int = 0, physics_dt_s: float = 0.001, camera_aspect: float = 0.75) -> None:
+    def __init__(self, world: World, vehicle: VehicleModel,
+                 disturbances: Disturbances = Disturbances(), seed: int = 0,
+                 physics_dt_s: float = 0.001, camera_aspect: float = 0.75) -> None:
         self.world = world
         self.vehicle = vehicle
         self.disturbances = disturbances
@@ -93,7 +95,8 @@ class Simulator:
         scale = 1.0 + disturbances.mass_error_fraction
         self.model.body_mass[self._body] *= scale
         self.model.body_inertia[self._body] *= scale
-        self._target_bodies = [self.model.body(f'target_{t.target_id}').mocapid[0] for t in world.targets]
+        self._target_bodies = [self.model.body(f'target_{t.target_id}').mocapid[0]
+                               for t in world.targets]
         self._rng = np.random.default_rng(seed)
         self._commanded = np.zeros(len(vehicle.rotors))
         self._armed = False
@@ -126,7 +129,8 @@ class Simulator:
         if not np.all(np.isfinite(thrusts)):
             raise ValueError('rotor thrusts must be finite')
         self._armed = bool(armed)
-        self._commanded = np.clip(thrusts, 0.0, self.vehicle.max_thrust_n) if armed else thrusts * 0.0
+        self._commanded = (np.clip(thrusts, 0.0, self.vehicle.max_thrust_n) if armed
+                           else thrusts * 0.0)
 
     def step(self, duration_s: float) -> None:
         """Advance the simulation by `duration_s` (rounded to whole physics steps)."""
@@ -166,11 +170,13 @@ class Simulator:
     def imu(self) -> ImuSample:
         """An IMU sample with the configured noise (specific force: about +9.81 z when level)."""
         d = self.disturbances
-        accel = self.data.sensor('accelerometer').data + d.accel_noise_mps2 * self._rng.standard_normal(3)
+        accel = (self.data.sensor('accelerometer').data
+                 + d.accel_noise_mps2 * self._rng.standard_normal(3))
         gyro = self.data.sensor('gyro').data + d.gyro_noise_rps * self._rng.standard_normal(3)
         q = self.truth().quaternion_xyzw
         if d.orientation_noise_rad > 0:
-            noise = quaternion_from_rotation_vector(d.orientation_noise_rad * self._rng.standard_normal(3))
+            noise = quaternion_from_rotation_vector(
+                d.orientation_noise_rad * self._rng.standard_normal(3))
             q = quaternion_multiply(q, noise)
         return ImuSample(orientation_xyzw=q, angular_velocity_rps=gyro.copy(),
                          linear_acceleration_mps2=accel.copy())
@@ -179,16 +185,19 @@ class Simulator:
         """The truth plus position and velocity noise: what a good state estimator would report."""
         truth = self.truth()
         d = self.disturbances
-        return VehicleTruth(position_m=truth.position_m + d.position_noise_m * self._rng.standard_normal(3),
+        return VehicleTruth(position_m=(truth.position_m
+                                        + d.position_noise_m * self._rng.standard_normal(3)),
                             quaternion_xyzw=truth.quaternion_xyzw,
-                            velocity_mps=truth.velocity_mps + d.velocity_noise_mps * self._rng.standard_normal(3),
+                            velocity_mps=(truth.velocity_mps
+                                          + d.velocity_noise_mps * self._rng.standard_normal(3)),
                             angular_velocity_rps=truth.angular_velocity_rps)
 
     def battery(self) -> BatteryReading:
         """Remaining charge and voltage."""
         b = self.vehicle.battery
         fraction = max(0.0, 1.0 - self._energy_wh / b.capacity_wh)
-        return BatteryReading(fraction, b.voltage_empty_v + fraction * (b.voltage_full_v - b.voltage_empty_v))
+        return BatteryReading(fraction, b.voltage_empty_v
+                              + fraction * (b.voltage_full_v - b.voltage_empty_v))
 
     def drain_battery_to(self, fraction: float) -> None:
         """Set the remaining charge (for failsafe tests and scenarios)."""

@@ -1,4 +1,4 @@
-"""Procedural textures for the simulator's worlds: feature-rich, so visual SLAM has corners to track.
+"""Procedural textures for the simulator's worlds, feature-rich so visual SLAM has corners to track.
 
 ROS-free; deterministic for a seed. Each function returns PNG bytes for MuJoCo's asset dictionary.
 """
@@ -47,7 +47,8 @@ def speckled_tiles(seed: int, size: int = 1024, tiles: int = 8) -> bytes:
     image[ys, xs] = rng.integers(0, 255, (n, 1))
     for _ in range(size // 6):
         x, y = (int(v) for v in rng.integers(0, size, 2))
-        cv2.circle(image, (x, y), int(rng.integers(2, 6)), tuple(int(c) for c in rng.integers(0, 256, 3)), -1)
+        cv2.circle(image, (x, y), int(rng.integers(2, 6)),
+                   tuple(int(c) for c in rng.integers(0, 256, 3)), -1)
     return _png(image)
 
 

@@ -59,7 +59,8 @@ class MonocularSlam(Protocol):
 class OrbSlam3Python:
     """ORB-SLAM3 through the `orbslam3-python` wheel (module `orbslam3`)."""
 
-    _STATES = {'SYSTEM_NOT_READY': TrackingState.NOT_READY, 'NO_IMAGES_YET': TrackingState.NO_IMAGES,
+    _STATES = {'SYSTEM_NOT_READY': TrackingState.NOT_READY,
+               'NO_IMAGES_YET': TrackingState.NO_IMAGES,
                'NOT_INITIALIZED': TrackingState.NOT_INITIALIZED, 'OK': TrackingState.OK,
                'RECENTLY_LOST': TrackingState.RECENTLY_LOST, 'LOST': TrackingState.LOST}
 
@@ -69,7 +70,8 @@ class OrbSlam3Python:
         except ImportError as exc:
             raise BackendError(f'the orbslam3-python binding is not installed ({exc}); '
                                'see requirements/slam-nodeps.txt') from exc
-        # The binding fetches ORBvoc.txt from the internet when the path does not exist: never let it.
+        # The binding fetches ORBvoc.txt from the internet when the path does not exist: never let
+        # it.
         for path, what in ((vocabulary, 'vocabulary'), (settings, 'settings')):
             if not Path(path).is_file():
                 raise BackendError(f'{what} file {path} does not exist')
@@ -93,7 +95,8 @@ class OrbSlam3Python:
             tracked = self._system.get_tracked_mappoints()
             if tracked:
                 points = np.asarray(tracked, dtype=float).reshape(-1, 3)
-        return TrackResult(state, pose, int(self._system.get_map_info().num_keyframes), points, seconds)
+        return TrackResult(state, pose, int(self._system.get_map_info().num_keyframes), points,
+                           seconds)
 
     def reset(self) -> None:
         self._system.reset()
@@ -175,7 +178,8 @@ class IsolatedBackend:
         try:
             self._connection.send(message)
         except (OSError, ValueError):
-            raise BackendError(f'SLAM process is gone (exit code {self._process.exitcode})') from None
+            raise BackendError(
+                f'SLAM process is gone (exit code {self._process.exitcode})') from None
         return self._receive(CALL_TIMEOUT_S, message[0])[1]
 
     def track(self, image: np.ndarray, timestamp_s: float) -> TrackResult:
@@ -200,9 +204,12 @@ class IsolatedBackend:
         self._connection.close()
 
 
-def open_backend(name: str, vocabulary: Path, settings: Path, isolated: bool = True) -> MonocularSlam:
-    """Start the named binding on a plain-text vocabulary and a settings file (in its own process
-    unless `isolated` is false)."""
+def open_backend(name: str, vocabulary: Path, settings: Path,
+                 isolated: bool = True) -> MonocularSlam:
+    """Start the named binding on a plain-text vocabulary and a settings file.
+
+    It runs in its own process unless `isolated` is false.
+    """
     if name not in BACKENDS:
         raise BackendError(f"unknown SLAM backend '{name}' (known: {', '.join(BACKENDS)})")
     if isolated:

@@ -1,5 +1,7 @@
-"""What the SLAM node keeps around a session, without ROS: sensor samples matched to frames, the
-filtered body velocity of the odometry, and the map cloud (points seen at keyframes, no repeats).
+"""What the SLAM node keeps around a session, without ROS.
+
+Sensor samples matched to frames, the filtered body velocity of the odometry, and the map cloud
+(points seen at keyframes, no repeats).
 """
 from __future__ import annotations
 

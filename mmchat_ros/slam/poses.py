@@ -1,4 +1,7 @@
-"""Rigid poses as 4x4 matrices, quaternions (ROS order x, y, z, w) and TUM trajectory files. ROS-free."""
+"""Rigid poses as 4x4 matrices, quaternions (ROS order x, y, z, w) and TUM trajectory files.
+
+ROS-free.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,6 @@
-"""Metric scale and a gravity-aligned map frame for monocular SLAM, from altitude and attitude. ROS-free.
+"""Metric scale and a gravity-aligned map frame for monocular SLAM, from altitude and attitude.
+
+ROS-free.
 
 Monocular SLAM knows its map only up to a similarity: unknown scale s, orientation and origin. The
 vehicle knows its attitude (IMU, roll and pitch from gravity) and its altitude (barometer, range
@@ -121,9 +123,10 @@ class ScaleEstimator:
         residual = float(np.sqrt(np.mean((a @ [scale, t_z] - target) ** 2)))
         self.residual_m = residual
         if scale <= 0 or residual > self.max_residual_fraction * self.climb_m:
-            return                                   # not believed: keep the previous result, if any
+            return                                  # not believed: keep the previous result, if any
         first = self.samples[0]
-        body_world = r_ws @ (scale * first.map_from_camera[:3, 3] + first.map_from_camera[:3, :3] @ p_cb)
+        body_world = r_ws @ (scale * first.map_from_camera[:3, 3]
+                             + first.map_from_camera[:3, :3] @ p_cb)
         translation = np.array([first.horizontal_m[0] - body_world[0],
                                 first.horizontal_m[1] - body_world[1], t_z])
         self.result = Similarity(float(scale), r_ws, translation)

@@ -54,7 +54,10 @@ class SlamSession:
     def process(self, image: np.ndarray, timestamp_s: float,
                 attitude_altitude: tuple[np.ndarray, float, tuple[float, float]] | None = None
                 ) -> FrameOutput:
-        """Track one frame. `attitude_altitude`: (R_wb, altitude, (x, y)) of the body at this time."""
+        """Track one frame.
+
+        `attitude_altitude`: (R_wb, altitude, (x, y)) of the body at this time.
+        """
         result = self.backend.track(image, timestamp_s)
         self.frames += 1
         new_map = result.state == TrackingState.OK and self._last_state not in _MAP_ALIVE

@@ -1,4 +1,6 @@
-"""ORB-SLAM3 settings files generated from a camera calibration and ORB extractor parameters. ROS-free.
+"""ORB-SLAM3 settings files generated from a camera calibration and ORB extractor parameters.
+
+ROS-free.
 
 ORB-SLAM3 (1.0 settings format) reads an OpenCV FileStorage YAML and ends the process when a value
 is missing or has the wrong type (a real written as 500 instead of 500.0), so this module writes
@@ -56,7 +58,8 @@ def _camera_lines(calibration: CameraCalibration) -> list[str]:
         raise SettingsError(f"distortion model '{calibration.distortion_model}' is not supported "
                             '(plumb_bob, rational_polynomial with k4-k6 = 0, or equidistant)')
     lines = [f'Camera.type: "{kind}"']
-    lines += [f'Camera1.{n}: {_real(v)}' for n, v in zip(('fx', 'fy', 'cx', 'cy'), (k[0], k[4], k[2], k[5]))]
+    lines += [f'Camera1.{n}: {_real(v)}'
+              for n, v in zip(('fx', 'fy', 'cx', 'cy'), (k[0], k[4], k[2], k[5]))]
     lines += [f'Camera1.{n}: {_real(v)}' for n, v in zip(names, d)]
     return lines
 
@@ -74,7 +77,8 @@ def settings_text(calibration: CameraCalibration, fps: float, orb: OrbParameters
         raise SettingsError(f'camera fps must be 1..1000, got {fps}')
     lines = ['%YAML:1.0', 'File.version: "1.0"', '']
     lines += _camera_lines(calibration)
-    lines += [f'Camera.width: {int(calibration.width)}', f'Camera.height: {int(calibration.height)}',
+    lines += [f'Camera.width: {int(calibration.width)}',
+              f'Camera.height: {int(calibration.height)}',
               f'Camera.fps: {int(round(fps))}', f'Camera.RGB: {int(rgb_order)}', '',
               f'ORBextractor.nFeatures: {int(orb.n_features)}',
               f'ORBextractor.scaleFactor: {_real(orb.scale_factor)}',
@@ -82,7 +86,8 @@ def settings_text(calibration: CameraCalibration, fps: float, orb: OrbParameters
               f'ORBextractor.iniThFAST: {int(orb.ini_fast_threshold)}',
               f'ORBextractor.minThFAST: {int(orb.min_fast_threshold)}', '',
               # read even without a viewer (MapDrawer)
-              'Viewer.KeyFrameSize: 0.05', 'Viewer.KeyFrameLineWidth: 1.0', 'Viewer.GraphLineWidth: 0.9',
+              'Viewer.KeyFrameSize: 0.05', 'Viewer.KeyFrameLineWidth: 1.0',
+              'Viewer.GraphLineWidth: 0.9',
               'Viewer.PointSize: 2.0', 'Viewer.CameraSize: 0.08', 'Viewer.CameraLineWidth: 3.0',
               'Viewer.ViewpointX: 0.0', 'Viewer.ViewpointY: -0.7', 'Viewer.ViewpointZ: -1.8',
               'Viewer.ViewpointF: 500.0', 'Viewer.imageViewScale: 1.0']

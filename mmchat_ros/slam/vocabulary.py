@@ -8,8 +8,8 @@ ORB-SLAM3 reads the text format DBoW2 writes:
 
 and ends the process (exit(-1)) on a file it cannot read, so `check_text_file` looks at a file
 before anything hands it to ORB-SLAM3. ORB-SLAM3 groups features by their word's ancestor 4 levels
-above the leaves (TemplatedVocabulary::transform(..., levelsup=4)), so L=6 (ORBvoc.txt's depth) gives
-it k^2 groups; L <= 4 puts every feature in one group (slower matching, still correct).
+above the leaves (TemplatedVocabulary::transform(..., levelsup=4)), so L=6 (ORBvoc.txt's depth)
+gives it k^2 groups; L <= 4 puts every feature in one group (slower matching, still correct).
 """
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def check_text_file(path: str | Path) -> TextHeader:
 
 
 def cache_dir() -> Path:
-    """Where decompressed or cleaned vocabularies are kept ($XDG_CACHE_HOME/mmchat_ros/vocabulary)."""
+    """Where decompressed or cleaned vocabularies go ($XDG_CACHE_HOME/mmchat_ros/vocabulary)."""
     base = os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache'
     return Path(base) / 'mmchat_ros' / 'vocabulary'
 
@@ -104,7 +104,8 @@ def prepare(path: str | Path, cache: Path | None = None) -> Path:
             if 'blank line' not in str(exc):
                 raise
     digest = _file_digest(path)
-    target = (cache or cache_dir()) / f'{path.name.removesuffix(".gz").removesuffix(".txt")}-{digest}.txt'
+    stem = path.name.removesuffix('.gz').removesuffix('.txt')
+    target = (cache or cache_dir()) / f'{stem}-{digest}.txt'
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f'{target.name}.{os.getpid()}.part')

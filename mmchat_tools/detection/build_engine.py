@@ -1,7 +1,8 @@
-"""`mmchat build-engine`: ONNX export, int8 ONNX for the CPU, TensorRT engines for a Jetson (ROS-free).
+"""`mmchat build-engine`: ONNX export, int8 ONNX for CPU, TensorRT engines for a Jetson (ROS-free).
 
-    mmchat build-engine --weights models/detector/sim_yolo11n.pt                 # .onnx + _int8.onnx
-    mmchat build-engine --weights models/detector/sim_yolo11n.pt --tensorrt int8 --imgsz 640   # Jetson
+    mmchat build-engine --weights models/detector/sim_yolo11n.pt     # .onnx + _int8.onnx
+    # on a Jetson:
+    mmchat build-engine --weights models/detector/sim_yolo11n.pt --tensorrt int8 --imgsz 640
 
 Steps, each optional:
   1. ONNX export (Ultralytics, opset default, static 1x3xSxS input, graph simplified): <stem>.onnx
@@ -33,7 +34,8 @@ from tqdm import tqdm
 
 from mmchat_ros.detection.yolo import tensorrt_problem, ultralytics
 
-HELP = 'export YOLO weights to ONNX, quantise to int8 ONNX (CPU), or build a TensorRT engine (Jetson)'
+HELP = ('export YOLO weights to ONNX, quantise to int8 ONNX (CPU), '
+        'or build a TensorRT engine (Jetson)')
 CALIBRATION_SEED = 100           # differs from the training (0, 1) and benchmark (2024) seeds
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
 HEAD_PREFIX = '/model.23/'       # YOLO11's Detect head in Ultralytics' ONNX graph
@@ -42,17 +44,20 @@ HEAD_CONVOLUTIONS = ('/model.23/cv2', '/model.23/cv3')   # its convolution branc
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `mmchat build-engine`."""
-    parser.add_argument('--weights', type=Path, required=True, help='Ultralytics .pt detection weights')
+    parser.add_argument('--weights', type=Path, required=True,
+                        help='Ultralytics .pt detection weights')
     parser.add_argument('--imgsz', type=int, default=320, help='input size of the exported models')
     parser.add_argument('--out', type=Path, help='output folder (default: beside the weights)')
     parser.add_argument('--no-onnx-int8', action='store_true', help='export fp32 ONNX only')
     parser.add_argument('--tensorrt', choices=('fp16', 'int8'), help='also build a TensorRT engine')
     parser.add_argument('--calibration', type=Path, help='folder of calibration images')
     parser.add_argument('--calibration-count', type=int, default=200,
-                        help='calibration images (rendered from the simulator without --calibration)')
+                        help='calibration images '
+                             '(rendered from the simulator without --calibration)')
     parser.add_argument('--calibration-method', choices=('minmax', 'percentile', 'entropy'),
                         default='percentile', help='ONNX Runtime activation range calibration')
-    parser.add_argument('--workspace-gb', type=float, default=2.0, help='TensorRT builder workspace')
+    parser.add_argument('--workspace-gb', type=float, default=2.0,
+                        help='TensorRT builder workspace')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     onnx_path = export_onnx(args.weights, args.imgsz, out / f'{args.weights.stem}.onnx')
     print(f'wrote {onnx_path}')
     need_images = not args.no_onnx_int8 or args.tensorrt == 'int8'
-    images = calibration_images(args.calibration, args.calibration_count, args.imgsz) if need_images else []
+    images = (calibration_images(args.calibration, args.calibration_count, args.imgsz)
+              if need_images else [])
     if not args.no_onnx_int8:
         int8_path = quantize_onnx(onnx_path, out / f'{args.weights.stem}_int8.onnx', images,
                                   args.calibration_method)
@@ -93,13 +99,17 @@ def export_onnx(weights: Path, imgsz: int, target: Path) -> Path:
 # --- calibration images ------------------------------------------------------------------------
 
 def letterbox(bgr: np.ndarray, imgsz: int) -> np.ndarray:
-    """The network input for one image, exactly as the Ultralytics predictor makes it for a fixed
-    square model: letterboxed (grey 114 padding, centred), RGB, 0..1, NCHW float32."""
+    """The network input for one image, as the Ultralytics predictor makes it.
+
+    Exactly as for a fixed square model: letterboxed (grey 114 padding, centred), RGB, 0..1,
+    NCHW float32.
+    """
     from ultralytics.data.augment import LetterBox
 
     ultralytics()
     padded = LetterBox((imgsz, imgsz), auto=False, stride=32)(image=bgr)
-    return np.ascontiguousarray(padded[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+    return np.ascontiguousarray(padded[:, :, ::-1].transpose(2, 0, 1)[None],
+                                dtype=np.float32) / 255.0
 
 
 def calibration_images(folder: Path | None, count: int, imgsz: int) -> list[np.ndarray]:
@@ -112,7 +122,8 @@ def calibration_images(folder: Path | None, count: int, imgsz: int) -> list[np.n
             raise ValueError(f'no images ({", ".join(IMAGE_SUFFIXES)}) under {folder}')
         step = max(1, len(files) // count)
         chosen = files[::step][:count]
-        return [letterbox(cv2.imread(str(p)), imgsz) for p in tqdm(chosen, desc='calibration images')]
+        return [letterbox(cv2.imread(str(p)), imgsz)
+                for p in tqdm(chosen, desc='calibration images')]
     return [letterbox(image, imgsz) for image in rendered_images(count)]
 
 
@@ -127,8 +138,10 @@ def rendered_images(count: int, seed: int = CALIBRATION_SEED) -> Iterator[np.nda
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         with tqdm(total=count, desc='rendering calibration images', unit='img') as bar:
-            sim_data.write_dataset(root, 'calibration', count, seed, sorted((share / 'sim' / 'worlds').glob('*.yaml')),
-                                   share / 'sim' / 'vehicles' / 'quadrotor.yaml', progress=bar.update)
+            sim_data.write_dataset(root, 'calibration', count, seed,
+                                   sorted((share / 'sim' / 'worlds').glob('*.yaml')),
+                                   share / 'sim' / 'vehicles' / 'quadrotor.yaml',
+                                   progress=bar.update)
         for path in sorted((root / 'images' / 'calibration').glob('*.jpg')):
             yield cv2.imread(str(path))
 
@@ -136,7 +149,7 @@ def rendered_images(count: int, seed: int = CALIBRATION_SEED) -> Iterator[np.nda
 # --- 2. int8 ONNX (ONNX Runtime, QDQ) ----------------------------------------------------------
 
 class _CalibrationReader:
-    """An onnxruntime.quantization CalibrationDataReader (it only needs get_next) with a progress bar."""
+    """An onnxruntime.quantization CalibrationDataReader (get_next only) with a progress bar."""
 
     def __init__(self, input_name: str, images: Sequence[np.ndarray]) -> None:
         self._input = input_name
@@ -175,15 +188,17 @@ def quantize_onnx(fp32_path: Path, int8_path: Path, images: Sequence[np.ndarray]
         prepared = Path(tmp) / 'prepared.onnx'
         quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=False)
         quantize_static(str(prepared), str(int8_path), reader, quant_format=QuantFormat.QDQ,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
-                        calibrate_method=methods[method], nodes_to_exclude=head_decoding_nodes(prepared),
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        per_channel=True, calibrate_method=methods[method],
+                        nodes_to_exclude=head_decoding_nodes(prepared),
                         extra_options={'CalibTensorRangeSymmetric': False,
                                        'CalibMovingAverage': method == 'minmax'})
     source, target = onnx.load(str(fp32_path)), onnx.load(str(int8_path))
     del target.metadata_props[:]
     for prop in source.metadata_props:
         target.metadata_props.add(key=prop.key, value=prop.value)
-    target.metadata_props.add(key='quantization', value=f'int8 QDQ static, {method}, {len(images)} images')
+    target.metadata_props.add(key='quantization',
+                              value=f'int8 QDQ static, {method}, {len(images)} images')
     onnx.save(target, str(int8_path))
     return int8_path
 
@@ -242,7 +257,8 @@ def build_tensorrt(onnx_path: Path, engine_path: Path, precision: str, images: S
     if serialized is None:
         raise RuntimeError('TensorRT failed to build the engine (see the log above)')
     metadata = onnx_metadata(onnx_path)
-    metadata['args'] = str({'half': True, 'int8': precision == 'int8', 'dynamic': False, 'nms': False})
+    metadata['args'] = str({'half': True, 'int8': precision == 'int8', 'dynamic': False,
+                            'nms': False})
     header = json.dumps(metadata).encode()
     with engine_path.open('wb') as f:
         f.write(len(header).to_bytes(4, byteorder='little', signed=True))
@@ -293,7 +309,8 @@ def _progress_monitor(trt):
             self._bars: dict[str, tqdm] = {}
 
         def phase_start(self, phase_name: str, parent_phase: str | None, num_steps: int) -> None:
-            self._bars[phase_name] = tqdm(total=num_steps, desc=phase_name, leave=parent_phase is None)
+            self._bars[phase_name] = tqdm(total=num_steps, desc=phase_name,
+                                          leave=parent_phase is None)
 
         def step_complete(self, phase_name: str, step: int) -> bool:
             bar = self._bars.get(phase_name)

@@ -112,12 +112,14 @@ def tracking_metrics(truth_ids: Sequence[Sequence[int]], truth_boxes: Sequence[n
 
     accumulator = motmetrics.MOTAccumulator(auto_id=True)
     for t_ids, t_boxes, h_ids, h_boxes in zip(truth_ids, truth_boxes, track_ids, track_boxes):
-        iou = iou_matrix(np.asarray(t_boxes, float).reshape(-1, 4), np.asarray(h_boxes, float).reshape(-1, 4))
+        iou = iou_matrix(np.asarray(t_boxes, float).reshape(-1, 4),
+                         np.asarray(h_boxes, float).reshape(-1, 4))
         distance = np.where(iou >= min_iou, 1.0 - iou, np.nan)
         accumulator.update(list(t_ids), list(h_ids), distance)
     host = motmetrics.metrics.create()
     names = ['idf1', 'mota', 'num_switches', 'num_fragmentations', 'precision', 'recall',
-             'num_objects', 'num_unique_objects', 'mostly_tracked', 'num_false_positives', 'num_misses']
+             'num_objects', 'num_unique_objects', 'mostly_tracked', 'num_false_positives',
+             'num_misses']
     summary = host.compute(accumulator, metrics=names, name='sequence')
     row = summary.loc['sequence']
     return {name: (int(row[name]) if name.startswith(('num_', 'mostly')) else float(row[name]))

@@ -35,7 +35,8 @@ CLASS_NAMES: tuple[str, ...] = ('person', 'vehicle')
 TARGET_BODY_PREFIX = 'target_'
 MIN_VISIBLE_PX = 12          # fewer visible pixels than this: not labelled
 MIN_BOX_SIDE_PX = 3
-TROUSERS_RGBA = (0.15, 0.2, 0.35, 1.0)    # the simulator's person legs (mjcf.py), recoloured in scenes
+#: The simulator's person legs (mjcf.py), recoloured in scenes.
+TROUSERS_RGBA = (0.15, 0.2, 0.35, 1.0)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ class LabelledRenderer:
             x1, x2, y1, y2 = cols.min(), cols.max() + 1, rows.min(), rows.max() + 1
             if min(x2 - x1, y2 - y1) < MIN_BOX_SIDE_PX:
                 continue
-            boxes.append(LabelledBox(target_id, class_id, (float(x1), float(y1), float(x2), float(y2)),
+            boxes.append(LabelledBox(target_id, class_id,
+                                     (float(x1), float(y1), float(x2), float(y2)),
                                      int(rows.size)))
         return boxes
 
@@ -145,15 +147,18 @@ def degrade(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) 
         length = int(rng.integers(3, 10))
         kernel = np.zeros((length, length), np.float32)
         kernel[length // 2, :] = 1.0 / length
-        rotation = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), float(rng.uniform(0, 180)), 1)
+        rotation = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2),
+                                           float(rng.uniform(0, 180)), 1)
         kernel = cv2.warpAffine(kernel, rotation, (length, length))
         out = cv2.filter2D(out, -1, kernel / max(kernel.sum(), 1e-6))
     gain, offset = 1.0 + strength * rng.uniform(-0.3, 0.25), strength * rng.uniform(-20, 20)
     noise = rng.uniform(0, 7 * strength)
-    pixels = out.astype(np.float32) * gain + offset + noise * rng.standard_normal(out.shape, np.float32)
+    pixels = (out.astype(np.float32) * gain + offset
+              + noise * rng.standard_normal(out.shape, np.float32))
     out = np.clip(pixels, 0, 255).astype(np.uint8)
     if rng.random() < 0.3 * strength:
-        ok, encoded = cv2.imencode('.jpg', out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 80))])
+        ok, encoded = cv2.imencode('.jpg', out,
+                                   [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 80))])
         out = cv2.imdecode(encoded, cv2.IMREAD_COLOR) if ok else out
     return out
 
@@ -165,19 +170,22 @@ PERSON_SIZED_SHARE = 0.4       # distractors of a standing person's size (the ha
 
 
 def _random_colour(rng: np.random.Generator) -> tuple[float, float, float, float]:
-    """A saturated colour, or (NEUTRAL_COLOUR_SHARE) a near-grey from almost black to almost white."""
+    """A saturated colour, or (NEUTRAL_COLOUR_SHARE) a near-grey from almost black to white."""
     if rng.random() < NEUTRAL_COLOUR_SHARE:
         grey = rng.uniform(0.05, 0.9)
         r, g, b = np.clip(grey + rng.uniform(-0.04, 0.04, 3), 0.0, 1.0)
         return float(r), float(g), float(b), 1.0
-    hsv = np.array([[[rng.integers(0, 180), rng.integers(40, 256), rng.integers(50, 256)]]], np.uint8)
+    hsv = np.array([[[rng.integers(0, 180), rng.integers(40, 256), rng.integers(50, 256)]]],
+                   np.uint8)
     b, g, r = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0] / 255.0
     return float(r), float(g), float(b), 1.0
 
 
 def random_obstacle(base: World, rng: np.random.Generator) -> Obstacle:
-    """A distractor: a pillar, post or crate of random size, colour and texture, inside the arena;
-    PERSON_SIZED_SHARE of them as tall and wide as a person."""
+    """A distractor: a pillar, post or crate of random size, colour and texture, inside the arena.
+
+    PERSON_SIZED_SHARE of them are as tall and wide as a person.
+    """
     sx, sy, _ = base.size_m
     if rng.random() < PERSON_SIZED_SHARE:
         width, depth = rng.uniform(0.3, 0.8, 2)
@@ -187,15 +195,19 @@ def random_obstacle(base: World, rng: np.random.Generator) -> Obstacle:
         height = rng.uniform(0.4, 2.6)
     grey = rng.uniform(0.1, 0.8)
     rgba = (grey, grey, grey, 1.0) if rng.random() < 0.4 else _random_colour(rng)
-    return Obstacle((float(rng.uniform(-sx / 2 + 1, sx / 2 - 1)), float(rng.uniform(-sy / 2 + 1, sy / 2 - 1)),
+    return Obstacle((float(rng.uniform(-sx / 2 + 1, sx / 2 - 1)),
+                     float(rng.uniform(-sy / 2 + 1, sy / 2 - 1)),
                      height / 2), (float(width), float(depth), float(height)), rgba,
                     str(rng.choice(['', '', 'dots', 'wood', 'checker'])))
 
 
 def random_world(base: World, rng: np.random.Generator, persons: int, vehicles: int,
                  distractors: int = 0) -> World:
-    """`base` with its targets replaced by random persons and vehicles, and `distractors` extra
-    obstacles (negatives the detector must learn to ignore: grey pillars look a little like people)."""
+    """`base` with its targets replaced by random persons and vehicles, and obstacles added.
+
+    The `distractors` extra obstacles are negatives the detector must learn to ignore: grey pillars
+    look a little like people.
+    """
     still = Path2D([(0.0, 0.0), (1.0, 0.0)], 0.0)
     targets = [Target(i + 1, 'person' if i < persons else 'vehicle', still, _random_colour(rng))
                for i in range(persons + vehicles)]
@@ -206,7 +218,8 @@ def random_world(base: World, rng: np.random.Generator, persons: int, vehicles: 
 class SceneSampler:
     """Random labelled views of one world: a new target layout, lighting and camera each call."""
 
-    def __init__(self, world: World, vehicle: VehicleModel, seed: int, width: int, height: int) -> None:
+    def __init__(self, world: World, vehicle: VehicleModel, seed: int, width: int,
+                 height: int) -> None:
         self.rng = np.random.default_rng(seed)
         self.world = world
         self.sim = Simulator(world, vehicle, seed=seed, camera_aspect=height / width)
@@ -223,7 +236,8 @@ class SceneSampler:
         body = self.sim.model.body(f'{TARGET_BODY_PREFIX}{target.target_id}').id
         geoms = np.nonzero(self.sim.model.geom_bodyid == body)[0]
         colour = target.rgba if rgba is None else rgba
-        return [int(g) for g in geoms if np.allclose(self.sim.model.geom_rgba[g], colour, atol=1e-3)]
+        return [int(g) for g in geoms
+                if np.allclose(self.sim.model.geom_rgba[g], colour, atol=1e-3)]
 
     def _half_extent(self) -> tuple[float, float]:
         sx, sy, _ = self.world.size_m
@@ -356,8 +370,8 @@ def write_data_yaml(root: Path, splits: dict[str, str]) -> Path:
 
 def read_yolo_labels(label_path: Path, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """(boxes xyxy in pixels (N, 4), class ids (N,)) of one Ultralytics label file."""
-    rows = np.loadtxt(label_path, ndmin=2) if label_path.is_file() and label_path.stat().st_size else \
-        np.zeros((0, 5))
+    rows = (np.loadtxt(label_path, ndmin=2)
+            if label_path.is_file() and label_path.stat().st_size else np.zeros((0, 5)))
     cx, cy, w, h = rows[:, 1] * width, rows[:, 2] * height, rows[:, 3] * width, rows[:, 4] * height
     boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
     return boxes, rows[:, 0].astype(int)
@@ -393,14 +407,19 @@ def _still(x: float, y: float, z: float, yaw: float = 0.0) -> Callable[[float], 
     return lambda t: CameraPose((x, y, z), yaw, math.radians(5))
 
 
-def _pan(x: float, y: float, z: float, amplitude: float, period: float) -> Callable[[float], CameraPose]:
-    return lambda t: CameraPose((x, y, z), amplitude * math.sin(2 * math.pi * t / period), math.radians(5))
+def _pan(x: float, y: float, z: float, amplitude: float,
+         period: float) -> Callable[[float], CameraPose]:
+    return lambda t: CameraPose((x, y, z), amplitude * math.sin(2 * math.pi * t / period),
+                                math.radians(5))
 
 
 def scenarios(base_room: World, base_yard: World) -> dict[str, Scenario]:
     """The tracking scenarios: crossings, an occluding pillar, exit and re-entry, a busy yard.
-    The detector benchmark scores trackers on these; tune trackers on `validation_scenarios`."""
-    red, blue, yellow, green = (0.85, 0.1, 0.1, 1), (0.1, 0.3, 0.9, 1), (0.9, 0.8, 0.1, 1), (0.1, 0.7, 0.2, 1)
+
+    The detector benchmark scores trackers on these; tune trackers on `validation_scenarios`.
+    """
+    red, blue = (0.85, 0.1, 0.1, 1), (0.1, 0.3, 0.9, 1)
+    yellow, green = (0.9, 0.8, 0.1, 1), (0.1, 0.7, 0.2, 1)
     room = replace(base_room, obstacles=[])
     crossing = replace(room, targets=[
         _person(1, red, [(2.5, 2.6), (2.5, -2.6)], 0.9),
@@ -423,15 +442,18 @@ def scenarios(base_room: World, base_yard: World) -> dict[str, Scenario]:
                  crossing, _still(-2.0, 0.0, 1.4), 6.0),
         Scenario('occlusion', 'a person walks behind a pillar, another in front of it',
                  occlusion, _still(-1.5, 0.0, 1.3), 6.5),
-        Scenario('exit_reentry', 'the camera pans away and back: both people leave the view and return',
+        Scenario('exit_reentry',
+                 'the camera pans away and back: both people leave the view and return',
                  wander, _pan(-1.5, 0.0, 1.5, math.radians(70), 6.0), 9.0),
         Scenario('yard', 'two people cross in the yard while a vehicle drives past',
                  yard, _still(1.5, 0.0, 2.0), 6.0))}
 
 
 def validation_scenarios(base_room: World, base_yard: World) -> dict[str, Scenario]:
-    """Scenarios of the same kinds as `scenarios`, with other people, colours, paths and camera
-    poses: the data for choosing tracker parameters, so the benchmark's scenarios stay unseen."""
+    """Scenarios of the same kinds as `scenarios`, with other people, colours, paths and poses.
+
+    They are the data for choosing tracker parameters, so the benchmark's scenarios stay unseen.
+    """
     orange, purple, cyan = (0.95, 0.5, 0.1, 1), (0.5, 0.15, 0.6, 1), (0.1, 0.75, 0.8, 1)
     white, magenta, olive = (0.9, 0.9, 0.88, 1), (0.85, 0.2, 0.6, 1), (0.45, 0.45, 0.1, 1)
     room = replace(base_room, obstacles=[])
@@ -459,19 +481,22 @@ def validation_scenarios(base_room: World, base_yard: World) -> dict[str, Scenar
     return {s.name: s for s in (
         Scenario('overtaking', 'a fast person overtakes a slow one; a third walks behind both',
                  overtaking, _still(-1.8, 0.3, 1.5), 6.0),
-        Scenario('diagonal', 'two people cross diagonally at the same depth, a third passes between',
+        Scenario('diagonal',
+                 'two people cross diagonally at the same depth, a third passes between',
                  diagonal, _pan(-1.6, 0.0, 1.4, math.radians(15), 8.0), 7.0),
         Scenario('hiding', 'a person walks behind a crate, one in front of it, one far away',
                  hiding, _still(-1.5, -0.2, 1.3, math.radians(5)), 7.0),
-        Scenario('look_away', 'the camera turns away and back twice: both people leave the view and return',
+        Scenario('look_away',
+                 'the camera turns away and back twice: both people leave the view and return',
                  strolling, _pan(-1.8, 0.2, 1.6, math.radians(65), 4.5), 9.0),
-        Scenario('yard_walk', 'three people and a light vehicle in the yard, the camera turns slowly',
+        Scenario('yard_walk',
+                 'three people and a light vehicle in the yard, the camera turns slowly',
                  yard, _pan(1.0, 0.0, 2.2, math.radians(20), 10.0), 7.0))}
 
 
 def render_sequence(scenario: Scenario, vehicle: VehicleModel, rate_hz: float = 10.0,
                     width: int = 320, height: int = 240, seed: int = 0) -> Iterator[SequenceFrame]:
-    """Render `scenario` at `rate_hz` with per-frame ground truth (mild camera noise from `seed`)."""
+    """Render `scenario` at `rate_hz` with per-frame ground truth (camera noise from `seed`)."""
     rng = np.random.default_rng(seed)
     sim = Simulator(scenario.world, vehicle, seed=seed, camera_aspect=height / width)
     renderer = LabelledRenderer(sim, width, height)

@@ -67,8 +67,10 @@ def load_keypoints(folder: Path) -> Labelled:
 
 
 def load_point_history(folder: Path, drop_dropouts: bool = True) -> Labelled:
-    """point_history.csv: (N, 16, 2) fingertip paths, without the rows that hold recorder dropouts
-    unless `drop_dropouts` is false."""
+    """point_history.csv: (N, 16, 2) fingertip paths.
+
+    Without the rows that hold recorder dropouts, unless `drop_dropouts` is false.
+    """
     values, labels = _read_rows(folder / 'point_history.csv',
                                 folder / 'point_history_labels.csv', 32)
     data = Labelled(values.reshape(-1, 16, 2), labels)
@@ -97,7 +99,8 @@ def mirrored(data: Labelled) -> Labelled:
     """Left-right mirrored copies (x -> -x) with labels swapped where the mirror swaps them."""
     samples = data.samples.copy()
     samples[..., 0] = -samples[..., 0]
-    return Labelled(samples, np.array([MIRRORED_LABELS.get(str(l), str(l)) for l in data.labels]))
+    return Labelled(samples, np.array([MIRRORED_LABELS.get(str(label), str(label))
+                                       for label in data.labels]))
 
 
 def concatenate(*parts: Labelled) -> Labelled:

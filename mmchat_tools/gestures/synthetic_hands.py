@@ -37,8 +37,11 @@ CURLED: tuple[Range, Range, Range] = ((60, 95), (85, 115), (35, 75))
 
 @dataclass(frozen=True)
 class ThumbPose:
-    """Ranges in degrees: abduction from +y towards +x, elevation out of the palm towards +z,
-    flexion of the base (CMC), MCP and IP joints across the palm."""
+    """The thumb's joint ranges, in degrees.
+
+    Abduction from +y towards +x, elevation out of the palm towards +z, flexion of the base (CMC),
+    MCP and IP joints across the palm.
+    """
 
     abduction: Range
     elevation: Range
@@ -54,10 +57,12 @@ THUMB_HALF = ThumbPose((20, 45), (20, 50), ((10, 25), (20, 45), (15, 45)))
 
 @dataclass(frozen=True)
 class Shape:
-    """A hand shape: the states of index, middle, ring and pinky, the thumb's choices, how far
-    the fingers may fan out (degrees), whether index and middle spread apart, and how it is held:
-    'free' (any way, mostly fingers up) or with the thumb 'up', 'down' or 'sideways' in the
-    image."""
+    """A hand shape.
+
+    The states of index, middle, ring and pinky, the thumb's choices, how far the fingers may fan
+    out (degrees), whether index and middle spread apart, and how it is held: 'free' (any way,
+    mostly fingers up) or with the thumb 'up', 'down' or 'sideways' in the image.
+    """
 
     fingers: tuple
     thumbs: tuple[ThumbPose, ...]
@@ -178,8 +183,7 @@ class HandModel:
                 @ _rotation(np.array([0.0, 1.0, 0.0]), np.radians(yaw)))
 
     def sample(self, label: str) -> np.ndarray:
-        """(21, 2) image-plane landmarks (x right, y down, palm-length units) of a `label`
-        hand."""
+        """(21, 2) image-plane landmarks (x right, y down, palm-length units) of a `label` hand."""
         shapes = SHAPES[label]
         shape = shapes[self._rng.integers(len(shapes))]
         points = self.hand_frame_points(shape)

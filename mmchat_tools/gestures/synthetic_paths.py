@@ -1,10 +1,12 @@
-"""Generated fingertip paths: swipes left and right, which point_history.csv lacks, and perfectly
-still fingertips (a repeated frame gives an all-zero path, which the CSV's `stop` rows never are).
+"""Generated fingertip paths.
+
+Swipes left and right, which point_history.csv lacks, and perfectly still fingertips (a repeated
+frame gives an all-zero path, which the CSV's `stop` rows never are).
 
 A path has 16 points in image-normalised units relative to the first point, like the CSV's rows,
-seen from the operator (a mirrored view): swipe_left moves towards -x. The hand moves with a minimum-jerk
-profile over 4-10 frames, 0.25-0.6 image widths, with some vertical drift, an arc and jitter; the
-swipe may start before or end after the window.
+seen from the operator (a mirrored view): swipe_left moves towards -x. The hand moves with a
+minimum-jerk profile over 4-10 frames, 0.25-0.6 image widths, with some vertical drift, an arc and
+jitter; the swipe may start before or end after the window.
 """
 from __future__ import annotations
 

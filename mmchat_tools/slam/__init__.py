@@ -1,2 +1,1 @@
-"""Offline SLAM tools: vocabulary training, rendered sequences, dataset readers, ATE, the
-offline runner."""
+"""Offline SLAM tools: vocabulary training, sequences, dataset readers, ATE, the offline runner."""

@@ -1,6 +1,6 @@
-"""`mmchat build-vocab`: train an ORB vocabulary for ORB-SLAM3 from images, a video or the simulator.
+"""`mmchat build-vocab`: train an ORB vocabulary for ORB-SLAM3 on images, a video or the simulator.
 
-    mmchat build-vocab IMAGES_OR_VIDEO --out vocab.txt.gz [-k 10 -L 6] [--every 5] [--max-frames 300]
+    mmchat build-vocab IMAGES_OR_VIDEO --out vocab.txt.gz [-k 10 -L 6] [--every 5] [--max-frames N]
     mmchat build-vocab --sim train_room train_yard --out vocab.txt.gz
 
 Writes the DBoW2 text format ORB-SLAM3 loads (gzip-compressed when the name ends in .gz; the SLAM
@@ -36,8 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('-L', '--levels', type=int, default=vocabulary_training.DEFAULT_L,
                         help='depth (default 6, what ORB-SLAM3 expects)')
     parser.add_argument('--every', type=int, default=1, help='use every n-th frame (default 1)')
-    parser.add_argument('--max-frames', type=int, default=0, help='stop after this many frames (0: all)')
-    parser.add_argument('--features', type=int, default=1000, help='ORB features per frame (default 1000)')
+    parser.add_argument('--max-frames', type=int, default=0,
+                        help='stop after this many frames (0: all)')
+    parser.add_argument('--features', type=int, default=1000,
+                        help='ORB features per frame (default 1000)')
     parser.add_argument('--width', type=int, default=640, help='rendered width for --sim')
     parser.add_argument('--height', type=int, default=480, help='rendered height for --sim')
     parser.add_argument('--seed', type=int, default=0, help='k-means++ seed')
@@ -51,7 +53,8 @@ def _folder_or_video(source: Path, every: int) -> Iterator[np.ndarray]:
     if source.is_dir():
         files = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
-            raise vocabulary.VocabularyError(f'{source} holds no images ({", ".join(IMAGE_SUFFIXES)})')
+            raise vocabulary.VocabularyError(
+                f'{source} holds no images ({", ".join(IMAGE_SUFFIXES)})')
         for path in files[::every]:
             image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
             if image is not None:
@@ -59,7 +62,8 @@ def _folder_or_video(source: Path, every: int) -> Iterator[np.ndarray]:
         return
     capture = cv2.VideoCapture(str(source))
     if not source.is_file() or not capture.isOpened():
-        raise vocabulary.VocabularyError(f'{source} is neither an image folder nor a readable video')
+        raise vocabulary.VocabularyError(
+            f'{source} is neither an image folder nor a readable video')
     try:
         index = 0
         while True:
@@ -101,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             images = _folder_or_video(args.source, args.every)
         limit = args.max_frames or None
-        frames = tqdm(itertools.islice(images, limit), total=limit, desc='ORB features', unit='frame')
+        frames = tqdm(itertools.islice(images, limit), total=limit, desc='ORB features',
+                      unit='frame')
         descriptors, image_ids = vocabulary_training.orb_descriptors(frames,
                                                                      n_features=args.features)
         with tqdm(total=len(descriptors), desc=f'k-means k={args.k} L={args.levels}',

@@ -1,4 +1,6 @@
-"""Image sequences on disk in the TUM RGB-D or EuRoC layout, with intrinsics and ground truth. ROS-free.
+"""Image sequences on disk in the TUM RGB-D or EuRoC layout, with intrinsics and ground truth.
+
+ROS-free.
 
 TUM RGB-D:  rgb.txt ('timestamp filename' lines), groundtruth.txt (TUM trajectory, optional);
             intrinsics from camera.yaml (camera_calibration YAML, as the sequence generator writes)
@@ -50,14 +52,16 @@ def open_dataset(path: str | Path, calibration_file: str | Path | None = None) -
     elif (root / 'mav0' / 'cam0' / 'data.csv').is_file() or (root / 'cam0' / 'data.csv').is_file():
         dataset = _euroc(root / 'mav0' if (root / 'mav0').is_dir() else root)
     else:
-        raise DatasetError(f'{root} is neither a TUM RGB-D folder (rgb.txt) nor EuRoC (mav0/cam0/data.csv)')
+        raise DatasetError(f'{root} is neither a TUM RGB-D folder (rgb.txt) '
+                           'nor EuRoC (mav0/cam0/data.csv)')
     if calibration_file:
         try:
             dataset.calibration = CameraCalibration.from_yaml(calibration_file)
         except CalibrationError as exc:
             raise DatasetError(str(exc)) from exc
     if dataset.calibration is None:
-        raise DatasetError(f'{root} has no intrinsics (camera.yaml): pass a camera_calibration YAML file')
+        raise DatasetError(f'{root} has no intrinsics (camera.yaml): '
+                           'pass a camera_calibration YAML file')
     if len(dataset.frames) < 2:
         raise DatasetError(f'{root} lists {len(dataset.frames)} frames; need at least 2')
     missing = [str(p) for _, p in dataset.frames[:1] + dataset.frames[-1:] if not p.is_file()]
@@ -75,7 +79,8 @@ def _tum(root: Path) -> Dataset:
         try:
             frames.append((float(parts[0]), root / parts[1]))
         except (ValueError, IndexError):
-            raise DatasetError(f'{root / "rgb.txt"}:{number}: expected "timestamp filename"') from None
+            raise DatasetError(
+                f'{root / "rgb.txt"}:{number}: expected "timestamp filename"') from None
     calibration = None
     if (root / 'camera.yaml').is_file():
         try:
@@ -109,12 +114,14 @@ def _euroc(mav: Path) -> Dataset:
             continue
         stamp, name = (v.strip() for v in line.split(',')[:2])
         frames.append((int(stamp) * 1e-9, camera / 'data' / name))
-    calibration = _euroc_calibration(camera / 'sensor.yaml') if (camera / 'sensor.yaml').is_file() else None
+    calibration = (_euroc_calibration(camera / 'sensor.yaml')
+                   if (camera / 'sensor.yaml').is_file() else None)
     truth_file = mav / 'state_groundtruth_estimate0' / 'data.csv'
     truth = None
     if truth_file.is_file():
         rows = np.loadtxt(truth_file, delimiter=',', comments='#', ndmin=2)
-        truth = Trajectory(rows[:, 0] * 1e-9, rows[:, 1:4], rows[:, [5, 6, 7, 4]])   # w x y z -> x y z w
+        # quaternions w x y z -> x y z w
+        truth = Trajectory(rows[:, 0] * 1e-9, rows[:, 1:4], rows[:, [5, 6, 7, 4]])
     return Dataset(mav, 'euroc', sorted(frames), calibration, truth)
 
 
@@ -129,8 +136,10 @@ def _euroc_calibration(path: Path) -> CameraCalibration:
         model = {'radial-tangential': 'plumb_bob', 'equidistant': 'equidistant'}.get(
             doc.get('distortion_model', 'radial-tangential'))
         if model is None:
-            raise DatasetError(f"{path}: distortion_model {doc['distortion_model']} is not supported")
-        return CameraCalibration(width=width, height=height, k=[fu, 0.0, cu, 0.0, fv, cv, 0.0, 0.0, 1.0],
+            raise DatasetError(
+                f"{path}: distortion_model {doc['distortion_model']} is not supported")
+        return CameraCalibration(width=width, height=height,
+                                 k=[fu, 0.0, cu, 0.0, fv, cv, 0.0, 0.0, 1.0],
                                  d=[float(v) for v in doc.get('distortion_coefficients', [])],
                                  distortion_model=model, camera_name='cam0')
     except (yaml.YAMLError, KeyError, TypeError, ValueError, CalibrationError) as exc:

@@ -1,4 +1,4 @@
-"""Trajectory evaluation: timestamp association, Sim(3)/SE(3) alignment (Umeyama) and ATE. ROS-free."""
+"""Trajectory evaluation (ROS-free): timestamp association, Sim(3)/SE(3) Umeyama alignment, ATE."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -43,8 +43,10 @@ class RunResult:
     states: np.ndarray                          # TrackingState per frame
     track_seconds: np.ndarray                   # time in the tracker per frame
     maps: int
-    poses: dict[int, list[tuple[float, np.ndarray]]] = field(default_factory=dict)  # map -> raw poses
-    anchors: dict[int, Similarity] = field(default_factory=dict)                    # map -> metric anchor
+    # map -> raw poses
+    poses: dict[int, list[tuple[float, np.ndarray]]] = field(default_factory=dict)
+    # map -> metric anchor
+    anchors: dict[int, Similarity] = field(default_factory=dict)
 
     @property
     def tracked_fraction(self) -> float:
@@ -86,7 +88,8 @@ def run_frames(frames: Iterable[FrameInput], session: SlamSession, rate: float =
             poses.setdefault(session.maps, []).append((t, out.slam_from_camera))
             if session.anchor is not None:
                 anchors[session.maps] = session.anchor
-    return RunResult(np.array(times), np.array(states), np.array(seconds), session.maps, poses, anchors)
+    return RunResult(np.array(times), np.array(states), np.array(seconds), session.maps, poses,
+                     anchors)
 
 
 def dataset_frames(dataset: Dataset, use_body_truth: bool = False) -> Iterator[FrameInput]:
@@ -96,7 +99,8 @@ def dataset_frames(dataset: Dataset, use_body_truth: bool = False) -> Iterator[F
     bodies = {}
     if use_body_truth and dataset.body_groundtruth is not None:
         for t, m in zip(dataset.body_groundtruth.times, dataset.body_groundtruth.matrices()):
-            bodies[round(float(t), 6)] = (m[:3, :3], float(m[2, 3]), (float(m[0, 3]), float(m[1, 3])))
+            bodies[round(float(t), 6)] = (m[:3, :3], float(m[2, 3]),
+                                          (float(m[0, 3]), float(m[1, 3])))
     for t, path in dataset.frames:
         image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         if image is None:
@@ -113,8 +117,9 @@ def orb_parameters_from_yaml(path: str | Path | None, node: str = 'slam') -> Orb
     orb = params.get('orb', {}) if isinstance(params.get('orb'), dict) else {
         k.removeprefix('orb.'): v for k, v in params.items() if k.startswith('orb.')}
     defaults = OrbParameters()
-    return OrbParameters(**{name: type(getattr(defaults, name))(orb.get(name, getattr(defaults, name)))
-                            for name in defaults.__dataclass_fields__})
+    values = {name: getattr(defaults, name) for name in defaults.__dataclass_fields__}
+    return OrbParameters(**{name: type(value)(orb.get(name, value))
+                            for name, value in values.items()})
 
 
 def start_session(dataset: Dataset, vocabulary: Path, orb: OrbParameters, work_dir: Path,
@@ -129,7 +134,8 @@ def start_session(dataset: Dataset, vocabulary: Path, orb: OrbParameters, work_d
         if dataset.body_groundtruth is None or dataset.camera_pitch_deg is None:
             raise DatasetError('--metric needs body_groundtruth.txt and the camera mount in '
                                'sequence.yaml (a generated sequence)')
-        estimator = ScaleEstimator(optical_from_body(dataset.camera_pitch_deg, dataset.camera_position_m))
+        estimator = ScaleEstimator(optical_from_body(dataset.camera_pitch_deg,
+                                                     dataset.camera_position_m))
     return SlamSession(open_backend(backend, vocab.prepare(vocabulary), settings), estimator)
 
 
@@ -138,12 +144,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from mmchat_ros.slam.vocabulary import SHIPPED
 
     parser.add_argument('sequence', type=Path, help='TUM RGB-D or EuRoC folder')
-    parser.add_argument('--out', type=Path, required=True, help='trajectory file to write (TUM format)')
-    parser.add_argument('--calibration', type=Path, help='camera_calibration YAML (overrides the folder)')
+    parser.add_argument('--out', type=Path, required=True,
+                        help='trajectory file to write (TUM format)')
+    parser.add_argument('--calibration', type=Path,
+                        help='camera_calibration YAML (overrides the folder)')
     parser.add_argument('--vocabulary', type=Path, default=None,
-                        help=f'DBoW2 text vocabulary, .txt or .txt.gz (default: {SHIPPED}; ORBvoc.txt works)')
+                        help=f'DBoW2 text vocabulary, .txt or .txt.gz (default: {SHIPPED}; '
+                             'ORBvoc.txt works)')
     parser.add_argument('--params', type=Path, default=None,
-                        help='ROS parameter file whose slam node orb.* values to use (e.g. config/sim/slam.yaml)')
+                        help='ROS parameter file whose slam node orb.* values to use '
+                             '(e.g. config/sim/slam.yaml)')
     parser.add_argument('--rate', type=float, default=1.0,
                         help='playback speed: 1 real time (default), 0 as fast as possible')
     parser.add_argument('--metric', action='store_true',
@@ -164,8 +174,8 @@ def run(args: argparse.Namespace) -> int:
         dataset = open_dataset(args.sequence, args.calibration)
         orb = orb_parameters_from_yaml(args.params)
         with tempfile.TemporaryDirectory(prefix='mmchat_slam_') as work:
-            session = start_session(dataset, args.vocabulary or share_dir() / SHIPPED, orb, Path(work),
-                                    args.metric)
+            session = start_session(dataset, args.vocabulary or share_dir() / SHIPPED, orb,
+                                    Path(work), args.metric)
             try:
                 frames = tqdm(dataset_frames(dataset, args.metric), total=len(dataset.frames),
                               desc='SLAM', unit='frame')
@@ -176,7 +186,8 @@ def run(args: argparse.Namespace) -> int:
         print(f'slam-offline: {exc}', file=sys.stderr)
         return 2
     summary = {'frames': len(result.times), 'tracked_fraction': round(result.tracked_fraction, 4),
-               'maps': result.maps, 'mean_track_ms': round(1e3 * float(result.track_seconds.mean()), 2)}
+               'maps': result.maps,
+               'mean_track_ms': round(1e3 * float(result.track_seconds.mean()), 2)}
     best = result.largest_map()
     if best is None:
         print('slam-offline: tracking never started; no trajectory written', file=sys.stderr)

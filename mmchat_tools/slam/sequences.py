@@ -116,9 +116,11 @@ SEQUENCES: dict[str, tuple[SequenceSpec, PathFunction]] = {
                           ROOM, 40.0, image_noise_std=4.0, motion_blur_px=5), _loop(3.0, 1.5)),
     'short': (SequenceSpec('short', 'test', 'take-off and a quarter lap (tests)', ROOM, 12.0),
               _loop(3.0, 0.7)),
-    'train_room': (SequenceSpec('train_room', 'training', 'spiral with a turning heading (vocabulary)',
+    'train_room': (SequenceSpec('train_room', 'training',
+                                'spiral with a turning heading (vocabulary)',
                                 ROOM, 45.0, seed=0), _wander(3.5, 0.6, 0.35)),
-    'train_room_b': (SequenceSpec('train_room_b', 'training', 'other textures, other spiral (vocabulary)',
+    'train_room_b': (SequenceSpec('train_room_b', 'training',
+                                  'other textures, other spiral (vocabulary)',
                                   ROOM, 30.0, seed=3), _wander(2.5, 0.5, -0.4, top=2.8)),
     'train_yard': (SequenceSpec('train_yard', 'training', 'spiral in the yard (vocabulary)',
                                 YARD, 45.0, seed=0), _wander(8.0, 1.5, 0.3, top=3.0)),
@@ -171,10 +173,12 @@ def frames(name: str, width: int = 640, height: int = 480, duration_s: float | N
             if i % every:
                 continue
             world_from_camera = np.eye(4)
-            world_from_camera[:3, :3] = sim.data.cam_xmat[camera_id].reshape(3, 3) @ mujoco_to_optical
+            world_from_camera[:3, :3] = (sim.data.cam_xmat[camera_id].reshape(3, 3)
+                                         @ mujoco_to_optical)
             world_from_camera[:3, 3] = sim.data.cam_xpos[camera_id]
             body = pose_matrix(position, quat_from_yaw(yaw))
-            yield RenderedFrame(round(t, 6), sim.render(camera, width, height), world_from_camera, body)
+            yield RenderedFrame(round(t, 6), sim.render(camera, width, height), world_from_camera,
+                                body)
     finally:
         sim.close()
 
@@ -193,7 +197,8 @@ def render(name: str, out_dir: str | Path, width: int = 640, height: int = 480,
     out = Path(out_dir)
     (out / 'rgb').mkdir(parents=True, exist_ok=True)
     mount = VehicleModel.from_yaml(share_dir() / 'sim/vehicles/quadrotor.yaml').cameras['forward']
-    CameraCalibration.pinhole(width, height, mount.horizontal_fov_deg, 'forward').to_yaml(out / 'camera.yaml')
+    calibration = CameraCalibration.pinhole(width, height, mount.horizontal_fov_deg, 'forward')
+    calibration.to_yaml(out / 'camera.yaml')
     times, cameras, bodies, lines = [], [], [], ['# timestamp filename']
     total = int(round((duration_s or sequence.duration_s) * sequence.fps))
     for frame in tqdm(frames(name, width, height, duration_s), total=total, desc=f'render {name}',
@@ -209,7 +214,8 @@ def render(name: str, out_dir: str | Path, width: int = 640, height: int = 480,
     Trajectory.from_matrices(times, bodies).write_tum(out / 'body_groundtruth.txt')
     description = {**asdict(sequence), 'width': width, 'height': height,
                    'camera': {'name': 'forward', 'position_m': list(mount.position_m),
-                              'pitch_deg': mount.pitch_deg, 'horizontal_fov_deg': mount.horizontal_fov_deg}}
+                              'pitch_deg': mount.pitch_deg,
+                              'horizontal_fov_deg': mount.horizontal_fov_deg}}
     (out / 'sequence.yaml').write_text(yaml.safe_dump(description, sort_keys=False))
     return out
 

@@ -23,8 +23,10 @@ DEFAULT_L = ORB_SLAM3_LEVELS_UP + 2
 
 @dataclass
 class Vocabulary:
-    """A vocabulary tree. Node 0 is the root; every node's parent has a smaller index (as DBoW2
-    needs)."""
+    """A vocabulary tree.
+
+    Node 0 is the root; every node's parent has a smaller index (as DBoW2 needs).
+    """
 
     k: int
     levels: int
@@ -164,8 +166,10 @@ def _idf(leaf_of: np.ndarray, image_ids: np.ndarray, n_nodes: int) -> np.ndarray
 def orb_descriptors(images: Iterable[np.ndarray], n_features: int = 1000, scale_factor: float = 1.2,
                     n_levels: int = 8, fast_threshold: int = 20
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """ORB descriptors of each image (OpenCV's ORB: the rBRIEF pattern ORB-SLAM3 uses) and the
-    image id of each."""
+    """ORB descriptors of each image, and the image id of each.
+
+    OpenCV's ORB computes them: the rBRIEF pattern ORB-SLAM3 uses.
+    """
     import cv2
 
     orb = cv2.ORB_create(nfeatures=n_features, scaleFactor=scale_factor, nlevels=n_levels,

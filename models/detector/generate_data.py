@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--val', type=int, default=400, help='validation images (seed + 1)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--per-scene', type=int, default=30, help='images per random scene')
-    parser.add_argument('--distractors', type=int, default=6, help='most random extra obstacles per scene')
+    parser.add_argument('--distractors', type=int, default=6,
+                        help='most random extra obstacles per scene')
     args = parser.parse_args(argv)
     share = graph.share_dir()
     worlds = sorted((share / 'sim' / 'worlds').glob('*.yaml'))
@@ -40,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         with tqdm(total=count, desc=f'rendering {split}', unit='img') as bar:
             report[split] = sim_data.write_dataset(args.out, split, count, seed, worlds, vehicle,
                                                    images_per_scene=args.per_scene,
-                                                   max_distractors=args.distractors, progress=bar.update)
+                                                   max_distractors=args.distractors,
+                                                   progress=bar.update)
     sim_data.write_data_yaml(args.out, {'train': 'images/train', 'val': 'images/val'})
     (args.out / 'stats.json').write_text(json.dumps(report, indent=2) + '\n')
     print(json.dumps(report, indent=2))
