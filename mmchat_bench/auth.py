@@ -120,8 +120,10 @@ def error_rates(genuine: np.ndarray, impostor: np.ndarray, threshold: float,
 
 
 def det_points(far: np.ndarray, frr: np.ndarray, limit: int = 400) -> dict[str, list[float]]:
-    """The DET curve's corners (where FAR or FRR changes), at most `limit` of them, evenly
-    picked along the curve (its ends kept)."""
+    """The DET curve's corners (where FAR or FRR changes), at most `limit` of them.
+
+    They are picked evenly along the curve, its ends kept.
+    """
     points = np.unique(np.column_stack([far, frr]).round(4), axis=0)
     points = points[np.lexsort((-points[:, 1], points[:, 0]))]       # along the curve
     if len(points) > limit:
@@ -278,8 +280,10 @@ def score_wild_pairs(analyzer, folder: Path, threshold: float) -> dict[str, Any]
 # --- voices ------------------------------------------------------------------------------------
 
 def speaker_folders(data: Path, out: Path) -> list[Path]:
-    """librispeech, speech_commands (speakers with >= 8 clips, 12 at most) and fsdd laid out as
-    one folder per speaker (symlinks) under `out`."""
+    """Librispeech, speech_commands and fsdd as one folder per speaker (symlinks) under `out`.
+
+    speech_commands: speakers with >= 8 clips, 12 clips at most.
+    """
     speech = data / 'speech'
     folders = []
     libri = speech / 'librispeech_test_other'
@@ -489,9 +493,10 @@ def _digits_audio(fsdd: Path, speaker: str, digits: tuple[str, ...], take: int) 
 
 
 def bench_challenge(data: Path, config: dict[str, Any], trials: int = 10) -> dict[str, Any]:
-    """FSDD digits: the right answer by the enrolled speaker, a replayed earlier answer, the
-    right digits by another speaker. The transcript is the digits said (ASR is not part of this
-    benchmark)."""
+    """FSDD digits: right answers, replayed earlier answers, the right digits in another voice.
+
+    The transcript is the digits said (ASR is not part of this benchmark).
+    """
     from mmchat_ros.auth.challenge import ChallengeIssuer
     from mmchat_ros.auth.voiceprint import VoiceGallery, VoiceprintModel
 
@@ -537,9 +542,11 @@ def bench_challenge(data: Path, config: dict[str, Any], trials: int = 10) -> dic
 # --- timing ----------------------------------------------------------------------------------
 
 def bench_timing(data: Path, config: dict[str, Any], repeats: int = 12) -> dict[str, Any]:
-    """CPU time of the steps on the way to a session (parts, not an end-to-end run): a 640x480
-    frame through detection + embedding + landmarks, landmarks alone on a known box (what
-    liveness needs per frame once the face is tracked), and a voiceprint of a 4-digit answer."""
+    """CPU time of the steps on the way to a session (parts, not an end-to-end run).
+
+    A 640x480 frame through detection + embedding + landmarks, landmarks alone on a known box
+    (what liveness needs per frame once the face is tracked), and a voiceprint of a 4-digit answer.
+    """
     import time
 
     from mmchat_tools.auth import liveness_sequences as sequences

@@ -71,8 +71,11 @@ WRITER = textwrap.dedent('''
 
 
 def test_store_survives_kill_9_mid_enrolment(tmp_path):
-    """A writer killed inside an enrolment transaction: every enrolment it reported committed is
-    there in full, the interrupted one is absent, and SQLite's integrity check passes."""
+    """A writer killed with SIGKILL inside an enrolment transaction.
+
+    Every enrolment it reported committed is there in full, the interrupted one is absent, and
+    SQLite's integrity check passes.
+    """
     path = tmp_path / 'operators.db'
     writer = subprocess.Popen([sys.executable, '-c', WRITER, str(path)], stdout=subprocess.PIPE,
                               text=True)

@@ -101,8 +101,11 @@ def _turn(direction):
 
 
 def test_photo_attacks_never_pass_and_live_faces_do(analyzer, shared_data):
-    """A real photo as a flat print: static, moved and scaled, turned in 3D; real detector and
-    landmarks. Live blinks and turns are synthesised from the same photo's landmarks."""
+    """A real photo as a flat print: static, moved and scaled, turned in 3D.
+
+    Real detector and landmarks. Live blinks and turns are synthesised from the same photo's
+    landmarks.
+    """
     from mmchat_ros.auth.faces import load_image
 
     photo = load_image(shared_data / 'faces_wild' / 'img1.jpg')
@@ -154,8 +157,11 @@ def _factors(voice_model, gallery, issuer, challenge, audio, transcript):
 
 
 def test_challenge_voice_and_replay(voice_model, george, shared_data):
-    """Right digits by the enrolled voice: authorised; the same recording to the next challenge:
-    refused; the right digits in another voice: refused on the voiceprint."""
+    """Right digits by the enrolled voice: authorised; replays and other voices: refused.
+
+    The same recording to the next challenge is refused on the challenge, the right digits in
+    another voice on the voiceprint.
+    """
     policy = Policy(PARAMS['policy'])
     issuer = ChallengeIssuer(length=PARAMS['challenge_digits'])
     challenge = issuer.issue()

@@ -1,5 +1,7 @@
-"""One-time spoken challenges: the drone asks for random digits (or words), the operator says them,
-the voice pipeline's ASR gives the transcript, and it is checked here.
+"""One-time spoken challenges, checked against the transcript of the operator's answer.
+
+The drone asks for random digits (or words), the operator says them, the voice pipeline's ASR
+gives the transcript, and it is checked here.
 
 Anti-replay: every challenge has a random nonce and words drawn with `secrets`, expires after
 `lifetime_s`, and is consumed by its first check whatever the outcome, so a recording of an earlier
@@ -47,8 +49,10 @@ class ChallengeResult:
 
 
 def normalise_transcript(text: str) -> tuple[str, ...]:
-    """Lower-case words without punctuation; number words and digit strings become single digits
-    ('Four seven-one 9.' -> ('4', '7', '1', '9'))."""
+    """Lower-case words without punctuation; number words and digit strings as single digits.
+
+    'Four seven-one 9.' -> ('4', '7', '1', '9').
+    """
     tokens: list[str] = []
     for word in re.findall(r"[a-z0-9']+", text.lower()):
         if word.isdigit():

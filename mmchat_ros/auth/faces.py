@@ -1,5 +1,6 @@
-"""Faces in an image: detection, 68 landmarks and 128-d embeddings with dlib's models (the weights
-face_recognition uses, shipped in face-recognition-models).
+"""Faces in an image: detection, 68 landmarks and 128-d embeddings with dlib's models.
+
+The weights are face_recognition's, shipped in face-recognition-models.
 
 Detection is dlib's HOG detector; when it finds nothing, the image is padded on every side and
 searched again (a face that fills the frame, as in close-ups, lacks the margin HOG's window needs),
@@ -76,8 +77,11 @@ class FaceAnalyzer:
         self.retry_side = retry_side
 
     def detect(self, image: np.ndarray) -> list[Box]:
-        """Face boxes (largest first): HOG, then HOG on the padded image (at most `retry_side`
-        pixels), then the CNN there. A box from the padded image may reach past the border."""
+        """Face boxes, largest first.
+
+        HOG, then HOG on the padded image (at most `retry_side` pixels), then the CNN there. A
+        box from the padded image may reach past the border.
+        """
         image = as_rgb(image)
         boxes = [_box(r) for r in self._hog(image, self.upsample)]
         if not boxes and self.pad_fraction > 0:

@@ -64,8 +64,10 @@ def nose_position(landmarks: np.ndarray) -> float:
 
 def planar_parallax(reference: np.ndarray, current: np.ndarray,
                     points: np.ndarray = RIGID) -> float:
-    """RMS residual of the best homography from `reference` to `current` landmarks (`points`),
-    over the current inter-ocular distance (about landmark noise for a flat photo or screen)."""
+    """RMS residual of the best homography from `reference` to `current` landmarks (`points`).
+
+    In inter-ocular distances of `current`: about landmark noise for a flat photo or screen.
+    """
     import cv2
 
     src = reference[points].astype(np.float64)

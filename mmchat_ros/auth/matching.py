@@ -59,8 +59,11 @@ class FaceGallery:
 
 
 class FrameVoter:
-    """The decision over the last `window` frames: an operator is recognised when at least
-    `required` of them matched that operator and none matched anyone else."""
+    """The decision over the last `window` frames.
+
+    An operator is recognised when at least `required` of them matched that operator and none
+    matched anyone else.
+    """
 
     def __init__(self, window: int = 5, required: int = 3) -> None:
         if not 1 <= required <= window:

@@ -1,8 +1,8 @@
 """List, delete or export the enrolled operators.
 
-    mmchat operators list
-    mmchat operators delete alice
-    mmchat operators export [--out operators.json]
+mmchat operators list
+mmchat operators delete alice
+mmchat operators export [--out operators.json]
 """
 from __future__ import annotations
 

@@ -57,7 +57,8 @@ class Decision:
     """The policy's verdict: authorised or not, why, and each factor's part in it.
 
     contributions[name] = {'status': passed | failed | missing, 'score', 'reason'} for every
-    factor the policy names."""
+    factor the policy names.
+    """
 
     authorised: bool
     reason: str
@@ -122,7 +123,7 @@ class Policy:
         return self._chain('AND', self._atom, AllOf)
 
     def _chain(self, keyword: str, operand: Callable[[], Node], node_type: type) -> Node:
-        """operand (keyword operand)*: one operand alone, else node_type of all of them."""
+        """Parse `operand (keyword operand)*`: one operand alone, else node_type of all."""
         parts = [operand()]
         while (self._peek() or '').upper() == keyword:
             self._take()
@@ -162,8 +163,10 @@ def _tokenise(text: str) -> list[str]:
 
 
 def _evaluate(node: Node, contributions: dict[str, dict]) -> tuple[bool, str]:
-    """(passed, reason): the reason names the first failing factor of a failed AND, or every
-    alternative of a failed OR."""
+    """(passed, reason) of a node.
+
+    The reason names the first failing factor of a failed AND, or every alternative of a failed OR.
+    """
     if isinstance(node, Factor):
         entry = contributions[node.name]
         return entry['status'] == 'passed', f"{node.name}: {entry['reason']}"

@@ -54,8 +54,10 @@ class Session:
         return self.state(now)
 
     def observe_face(self, operator: str | None, now: float | None = None) -> SessionState:
-        """A camera frame's verdict: the operator (in view), another person, or None (no face of
-        an enrolled operator in view)."""
+        """A camera frame's verdict: the operator, another enrolled person, or None.
+
+        None: no face of an enrolled operator in view.
+        """
         now = self._now(now)
         if not self.state(now).active:
             return self.state(now)

@@ -88,8 +88,11 @@ class EnrolmentStore:
         self._db.close()
 
     def enrol(self, name: str, kind: str, vectors: Iterable[tuple[np.ndarray, str]]) -> int:
-        """Add (embedding, source file name) pairs of one operator in one transaction; returns how
-        many were added. Creates the operator if new. Nothing is stored if any step fails."""
+        """Add (embedding, source file name) pairs of one operator in one transaction.
+
+        Returns how many were added. Creates the operator if new. Nothing is stored if any step
+        fails.
+        """
         name = name.strip()
         if not name:
             raise StoreError('operator name is empty')

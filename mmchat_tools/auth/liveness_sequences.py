@@ -39,8 +39,10 @@ def lift_to_3d(landmarks: np.ndarray) -> np.ndarray:
 
 def project(points: np.ndarray, yaw_deg: float, distance: float = 8.0,
             pixels_per_unit: float = 60.0) -> np.ndarray:
-    """Pinhole image of 3D face points turned by `yaw_deg` about a vertical axis 1 unit behind the
-    eyes, the camera `distance` units in front; the result is centred in a 640x480 frame."""
+    """Pinhole image of 3D face points turned by `yaw_deg`, centred in a 640x480 frame.
+
+    The vertical axis of the turn is 1 unit behind the eyes, the camera `distance` units in front.
+    """
     yaw = np.radians(yaw_deg)
     rotation = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0],
                          [-np.sin(yaw), 0, np.cos(yaw)]])
@@ -88,8 +90,11 @@ def live_turn(landmarks: np.ndarray, direction: str, seed: int = 0, max_yaw_deg:
 
 def plane_homography(size: tuple[int, int], yaw_deg: float, pitch_deg: float, scale: float,
                      shift: tuple[float, float]) -> np.ndarray:
-    """Homography placing a photo of `size` (w, h) as a plane turned by yaw/pitch, seen by a
-    camera with a focal length of one frame width, centred in the frame, shifted and scaled."""
+    """Homography placing a photo of `size` (w, h) as a plane turned by yaw and pitch.
+
+    Seen by a camera with a focal length of one frame width, centred in the frame, shifted and
+    scaled.
+    """
     width, height = size
     focal = float(FRAME_SIZE[0])
     fit = scale * min(FRAME_SIZE[0] * 0.6 / width, FRAME_SIZE[1] * 0.8 / height)
