@@ -11,4 +11,4 @@ inside `run`.
 
 #: Benchmark modules in the order `all` runs them; the module name is the subcommand.
 BENCHMARK_MODULES: tuple[str, ...] = ('transport', 'sim', 'gesture', 'control', 'slam', 'tracker',
-                                          'detector')
+                                          'detector', 'auth')

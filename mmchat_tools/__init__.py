@@ -10,6 +10,7 @@ it on the path).
   slam          build_vocab (`mmchat build-vocab`), vocabulary_training, sequences
                 (`mmchat sequences`: rendered TUM RGB-D sequences), datasets (TUM / EuRoC
                 readers), metrics (ATE), offline (`mmchat slam-offline`)
+  auth          liveness_sequences (photo attacks and synthesised live faces)
   demo          `mmchat demo` (`make demo`): the simulated mission
   plots         matplotlib helpers shared by the demo and the benchmarks (mmchat_bench)
   synthetic_media  numbered test frames and videos
@@ -26,4 +27,5 @@ TOOL_COMMANDS: dict[str, str] = {
     'slam-offline': 'mmchat_tools.slam.offline',
     'sequences': 'mmchat_tools.slam.sequences',
     'demo': 'mmchat_tools.demo',
+    'enroll': 'mmchat_ros.auth.enroll', 'operators': 'mmchat_ros.auth.operators',
 }

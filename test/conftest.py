@@ -19,7 +19,8 @@ from mmchat_ros.graph_runner import GraphRunner  # noqa: E402
 from mmchat_tools import synthetic_media  # noqa: E402
 from mmchat_tools.probe import Probe  # noqa: E402
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
+SHARED_DATA = Path(os.environ.get('MMCHAT_SHARED_DATA')
+                   or Path(__file__).resolve().parents[2] / 'shared' / 'data')
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ MODE_FILE=$VENV/.mmchat-mode      # sourced by tools/env.sh
 # add theirs here. A group may also have requirements/<group>-nodeps.txt: packages installed after it
 # with --no-deps, because their declared dependencies would pull a second OpenCV wheel, a source
 # build of dlib or similar (their real dependencies are listed in <group>.txt).
-REQ_GROUPS=(sim gesture detection slam)
+REQ_GROUPS=(sim gesture detection slam auth)
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,1 @@
+"""Offline helpers of the authentication core: liveness attack and live sequences."""
